@@ -1,0 +1,77 @@
+"""Backends by name, and the response-cache wrapper every run goes through."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..cache import ResponseCache
+from ..errors import did_you_mean
+from ..models import ModelSpec
+from ..requests import Request, Result
+from .base import Backend, OnResult
+
+BACKENDS = {
+    "hf": "evalkit.backends.hf:HFBackend",
+    "vllm": "evalkit.backends.vllm:VLLMBackend",
+    "openai": "evalkit.backends.openai:OpenAIBackend",
+}
+
+
+def backend_class(name: str) -> type[Backend]:
+    if name not in BACKENDS:
+        raise did_you_mean("backend", name, BACKENDS)
+    import importlib
+
+    module, cls = BACKENDS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+class CachedBackend:
+    """Serves what the cache has and sends only the misses to the backend, in one bulk call.
+
+    Each result is written to the cache the moment the backend reports it, so a killed run loses
+    at most the batch in flight.
+    """
+
+    def __init__(self, backend: Backend, cache: ResponseCache | None):
+        self.backend = backend
+        self.cache = cache
+        self.identity = backend.identity()
+        self.hits = 0
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+    def generate(self, requests, on_result: OnResult | None = None):
+        return self._run(self.backend.generate, requests, on_result)
+
+    def loglikelihood(self, requests, on_result: OnResult | None = None):
+        return self._run(self.backend.loglikelihood, requests, on_result)
+
+    def _run(self, method, requests: Sequence[Request], on_result: OnResult | None) -> list[Result]:
+        if self.cache is None:
+            return method(requests, on_result)
+        results = self.cache.get_many(self.identity, requests)
+        missing = [i for i, r in enumerate(results) if r is None]
+        self.hits += len(requests) - len(missing)
+        if on_result:
+            for i, r in enumerate(results):
+                if r is not None:
+                    on_result(i, r)
+        if missing:
+
+            def store(j: int, res: Result) -> None:
+                i = missing[j]
+                self.cache.put(self.identity, requests[i], res)
+                results[i] = res
+                if on_result:
+                    on_result(i, res)
+
+            out = method([requests[i] for i in missing], store)
+            for j, res in enumerate(out):  # a backend that reported nothing through the callback
+                if results[missing[j]] is None:
+                    store(j, res)
+        return results
+
+
+__all__ = ["Backend", "BACKENDS", "CachedBackend", "backend_class"]

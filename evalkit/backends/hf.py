@@ -1,0 +1,287 @@
+"""Hugging Face transformers backend.
+
+- Log-likelihoods: requests are grouped by context; each distinct context is forwarded once and its
+  KV cache is shared by all of its continuations (multiple choice, POSIX's N x N scoring), so the
+  forwarded tokens are sum(|context|) + sum(|continuation|) instead of sum(|context| + |continuation|).
+- Tokenisation follows lm-eval's HFLM exactly (trailing context spaces move to the continuation;
+  context + continuation is encoded whole and split), so scores match it to float precision.
+- Batches are length-sorted (longest first: an OOM shows up at once), left-padded with explicit
+  position ids, and sized by a token budget that halves on out-of-memory ("auto").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Sequence
+
+from ..errors import EvalkitError
+from ..models import ModelSpec
+from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult, Message
+from .base import Backend, OnResult, trim_at_stop
+
+_DTYPES = {"float32", "bfloat16", "float16"}
+
+
+class HFBackend(Backend):
+    name = "hf"
+
+    def __init__(
+        self,
+        model: ModelSpec,
+        dtype: str = "auto",
+        device: str | None = None,
+        batch_tokens: int | str = "auto",
+        max_length: int | None = None,
+    ):
+        super().__init__(model)
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.torch = torch
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if dtype == "auto":
+            dtype = "bfloat16" if self.device.startswith("cuda") and torch.cuda.is_bf16_supported() else "float32"
+        if dtype not in _DTYPES:
+            raise EvalkitError(f"backend option 'dtype': '{dtype}' is not one of auto, {', '.join(sorted(_DTYPES))}")
+        self.dtype = dtype
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(model.path)
+            self.hf = AutoModelForCausalLM.from_pretrained(model.path, dtype=getattr(torch, dtype))
+        except OSError as e:
+            raise EvalkitError(f"model '{model.name}': cannot load from {model.path}: {str(e).splitlines()[0]}") from e
+        self.hf.to(self.device).eval()
+        cfg = self.hf.config
+        self.max_length = max_length or getattr(cfg, "max_position_embeddings", None) or 2048
+        if batch_tokens == "auto":
+            batch_tokens = 32768 if self.device.startswith("cuda") else 4096
+        self.batch_tokens = int(batch_tokens)
+        tok = self.tokenizer
+        self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        self.prefix_token_id = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+        eos = self.hf.generation_config.eos_token_id
+        eos = eos if isinstance(eos, list) else [eos]
+        self.eos_ids = {e for e in [*eos, tok.eos_token_id] if e is not None}
+
+    # --- identity -------------------------------------------------------------------------
+    def version(self) -> str:
+        import transformers
+
+        return transformers.__version__
+
+    def dtype_name(self) -> str:
+        return self.dtype
+
+    @property
+    def chat_template(self) -> str | None:
+        return self.tokenizer.chat_template
+
+    def render_chat(self, messages: Message, add_generation_prompt: bool = True) -> str:
+        if not self.chat_template:
+            raise EvalkitError(f"model '{self.model.name}' has no chat template; use prompt_format: raw")
+        msgs = [{"role": r, "content": c} for r, c in messages]
+        return self.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=add_generation_prompt)
+
+    # --- tokenisation (lm-eval HFLM semantics) ---------------------------------------------
+    def encode(self, text: str) -> list[int]:
+        bos = self.tokenizer.bos_token
+        # A rendered chat prompt already carries its BOS: do not add a second one.
+        return self.tokenizer.encode(text, add_special_tokens=not (bos and text.startswith(bos)))
+
+    def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
+        if not context:
+            return [self.prefix_token_id], self.encode(continuation)
+        n_spaces = len(context) - len(context.rstrip())
+        if n_spaces:
+            context, continuation = context[:-n_spaces], context[-n_spaces:] + continuation
+        whole, ctx = self.encode(context + continuation), self.encode(context)
+        return ctx, whole[len(ctx) :]
+
+    def prompt_ids(self, req: GenerateRequest) -> list[int]:
+        return self.encode(req.prompt if req.messages is None else self.render_chat(req.messages))
+
+    # --- batching ---------------------------------------------------------------------------
+    def _batches(self, items: list, cost) -> list[list]:
+        """Greedy token-budget batching of items already sorted longest-first; cost(batch) -> padded tokens."""
+        out, cur = [], []
+        for it in items:
+            if cur and cost(cur + [it]) > self.batch_tokens:
+                out.append(cur)
+                cur = []
+            cur.append(it)
+        if cur:
+            out.append(cur)
+        return out
+
+    def _run_batches(self, items: list, cost, fn) -> None:
+        """Run fn over budgeted batches, halving the budget and retrying a batch on out-of-memory."""
+        pending = self._batches(items, cost)
+        while pending:
+            batch = pending.pop(0)
+            try:
+                fn(batch)
+            except self.torch.OutOfMemoryError:
+                if len(batch) == 1:
+                    raise
+                self.batch_tokens = max(1, self.batch_tokens // 2)
+                if self.device.startswith("cuda"):
+                    self.torch.cuda.empty_cache()
+                pending = self._batches(batch, cost) + pending
+
+    def _left_pad(self, seqs: list[list[int]]):
+        torch = self.torch
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            if s:
+                ids[i, width - len(s) :] = torch.tensor(s)
+                mask[i, width - len(s) :] = 1
+        return ids.to(self.device), mask.to(self.device)
+
+    # --- log-likelihood -----------------------------------------------------------------------
+    def loglikelihood(
+        self, requests: Sequence[LoglikelihoodRequest], on_result: OnResult | None = None
+    ) -> list[LoglikelihoodResult]:
+        results: list[LoglikelihoodResult | None] = [None] * len(requests)
+        groups: dict[tuple[int, ...], list[tuple[int, list[int]]]] = defaultdict(list)
+        for i, r in enumerate(requests):
+            ctx, cont = self.encode_pair(r.context, r.continuation)
+            if not cont:
+                results[i] = LoglikelihoodResult(0.0, 0, True)
+                if on_result:
+                    on_result(i, results[i])
+                continue
+            # Left-truncate as lm-eval does: at most max_length tokens are ever fed to the model.
+            keep = max(1, self.max_length + 1 - len(cont))
+            groups[tuple(ctx[-keep:])].append((i, cont))
+        contexts = sorted(groups.items(), key=lambda kv: -(len(kv[0]) + max(len(c) for _, c in kv[1])))
+
+        def cost(batch):
+            rows = sum(len(conts) for _, conts in batch)
+            return rows * (len(batch[0][0]) + max(len(c) for _, conts in batch for _, c in conts))
+
+        def run(batch):
+            for i, res in self._score_batch(batch):
+                results[i] = res
+                if on_result:
+                    on_result(i, res)
+
+        with self.torch.inference_mode():
+            self._run_batches(contexts, cost, run)
+        return results  # type: ignore[return-value]
+
+    def _score_batch(self, batch):
+        torch = self.torch
+        F = torch.nn.functional
+        ids, mask = self._left_pad([list(ctx) for ctx, _ in batch])
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        out = self.hf(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+        first = F.log_softmax(out.logits[:, -1, :].float(), dim=-1)  # predicts each continuation's first token
+        rows = [(b, i, cont) for b, (_, conts) in enumerate(batch) for i, cont in conts]
+        row_ctx = torch.tensor([b for b, _, _ in rows], device=self.device)
+        width = max(len(c) for _, _, c in rows) - 1
+        rest = None
+        if width > 0:
+            # Every continuation row reuses its context's KV cache: only the continuation is forwarded.
+            cache = out.past_key_values
+            cache.batch_select_indices(row_ctx)
+            cont_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long, device=self.device)
+            cont_mask = torch.zeros((len(rows), width), dtype=torch.long, device=self.device)
+            for r, (_, _, c) in enumerate(rows):
+                if len(c) > 1:
+                    cont_ids[r, : len(c) - 1] = torch.tensor(c[:-1])
+                    cont_mask[r, : len(c) - 1] = 1
+            ctx_len = mask.sum(-1)[row_ctx]
+            pos2 = ctx_len[:, None] + torch.arange(width, device=self.device)[None, :]
+            out2 = self.hf(
+                input_ids=cont_ids,
+                attention_mask=torch.cat([mask[row_ctx], cont_mask], dim=-1),
+                position_ids=pos2,
+                past_key_values=cache,
+                use_cache=True,
+            )
+            rest = F.log_softmax(out2.logits.float(), dim=-1)
+        for r, (b, i, c) in enumerate(rows):
+            target = torch.tensor(c, device=self.device)
+            logp = first[b].unsqueeze(0)
+            if len(c) > 1:
+                logp = torch.cat([logp, rest[r, : len(c) - 1]], dim=0)
+            picked = logp.gather(-1, target[:, None]).squeeze(-1)
+            greedy = bool((logp.argmax(-1) == target).all())
+            yield i, LoglikelihoodResult(float(picked.sum()), len(c), greedy)
+
+    # --- generation ---------------------------------------------------------------------------
+    def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Generation]:
+        results: list[Generation | None] = [None] * len(requests)
+        prompts = [self.prompt_ids(r) for r in requests]
+        greedy = defaultdict(list)  # batched by identical settings; the seed does not matter when greedy
+        sampled = []
+        for i, r in enumerate(requests):
+            c = r.config
+            (greedy[(c.max_tokens, c.stop)] if c.greedy else sampled).append(i)
+
+        def emit(i, gen):
+            results[i] = gen
+            if on_result:
+                on_result(i, gen)
+
+        with self.torch.inference_mode():
+            for (max_tokens, stop), idx in greedy.items():
+                idx.sort(key=lambda i: -len(prompts[i]))
+
+                def run(batch, max_tokens=max_tokens, stop=stop):
+                    gc = self._gen_config(requests[batch[0]].config, greedy=True)
+                    seqs = self._generate([prompts[i] for i in batch], gc)
+                    for i, seq in zip(batch, seqs):
+                        emit(i, self._finish(prompts[i], [seq] * requests[i].config.n, stop))
+
+                self._run_batches(idx, lambda b: len(b) * (len(prompts[b[0]]) + max_tokens), run)
+            for i in sampled:
+                # One request at a time, seeded: the samples do not depend on what else is in the batch.
+                c = requests[i].config
+                self.torch.manual_seed(c.seed)
+                seqs = self._generate([prompts[i]], self._gen_config(c, greedy=False))
+                emit(i, self._finish(prompts[i], seqs, c.stop))
+        return results  # type: ignore[return-value]
+
+    def _gen_config(self, c, greedy: bool):
+        from transformers import GenerationConfig as HFGenerationConfig
+
+        # Every field pinned: the checkpoint's generation_config.json must not change our sampling.
+        kw = dict(
+            max_new_tokens=c.max_tokens,
+            do_sample=not greedy,
+            num_return_sequences=1 if greedy else c.n,
+            eos_token_id=sorted(self.eos_ids),
+            pad_token_id=self.pad_id,
+            repetition_penalty=1.0,
+        )
+        if not greedy:
+            kw.update(temperature=c.temperature, top_p=c.top_p, top_k=0)
+        if c.stop:
+            kw["stop_strings"] = list(c.stop)
+        return HFGenerationConfig(**kw)
+
+    def _generate(self, seqs: list[list[int]], gc) -> list[list[int]]:
+        ids, mask = self._left_pad(seqs)
+        extra = {"tokenizer": self.tokenizer} if gc.stop_strings else {}
+        out = self.hf.generate(input_ids=ids, attention_mask=mask, generation_config=gc, **extra)
+        return out[:, ids.shape[1] :].tolist()
+
+    def _finish(self, prompt: list[int], seqs: list[list[int]], stop: tuple[str, ...]) -> Generation:
+        texts, token_ids, reasons = [], [], []
+        for seq in seqs:
+            end = next((k for k, t in enumerate(seq) if t in self.eos_ids), None)
+            ids = seq if end is None else seq[:end]
+            text = self.tokenizer.decode(ids, skip_special_tokens=True)
+            text, stopped = trim_at_stop(text, stop)
+            if stopped:
+                while ids and not text.startswith(self.tokenizer.decode(ids, skip_special_tokens=True)):
+                    ids = ids[:-1]
+            texts.append(text)
+            token_ids.append(tuple(ids))
+            reasons.append("stop" if stopped or end is not None else "length")
+        return Generation(tuple(texts), tuple(token_ids), len(prompt), tuple(reasons))
+
+    def close(self) -> None:
+        del self.hf

@@ -1,0 +1,124 @@
+"""The `evalkit` command line. Exit codes: 0 success, 1 internal failure, 2 bad input."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import List, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import EvalkitError
+from .models import DEFAULT_MODEL
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="LLM evaluation that says how far a score can be trusted.")
+out = Console()
+JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON.")
+
+
+@app.command()
+def models(as_json: bool = JSON_OPT):
+    """List known models (default marked) and where each resolves to."""
+    from .models import list_models
+
+    rows = list_models()
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("model", "description", "path")
+    for r in rows:
+        table.add_row(r["name"] + (" (default)" if r["default"] else ""), r["description"], r["path"])
+    out.print(table)
+    out.print("Also: any local Hugging Face checkpoint directory, or an org/name hub id.")
+
+
+@app.command()
+def tasks(include: Optional[List[str]] = typer.Option(None, "--include", help="Extra task directory."), as_json: bool = JSON_OPT):
+    """List task definitions found in tasks/ (and --include directories)."""
+    from .tasks import find_tasks, load_task
+
+    rows = []
+    for name, path in find_tasks(include).items():
+        spec = load_task(str(path))
+        rows.append({"task": name, "kind": spec.config.kind, "path": str(path), "description": spec.config.description})
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("task", "kind", "description", "path")
+    for r in rows:
+        table.add_row(r["task"], r["kind"], r["description"], r["path"])
+    out.print(table)
+
+
+def _backend_options(backend: str, items: list[str] | None) -> dict:
+    import inspect
+
+    from .backends import backend_class
+    from .tasks import parse_overrides
+
+    opts = parse_overrides(items)
+    params = inspect.signature(backend_class(backend).__init__).parameters
+    known = [p for p in params if p not in ("self", "model")]
+    for k in opts:
+        if k not in known:
+            raise EvalkitError(f"-B {k}: unknown option for backend '{backend}'; known: {', '.join(known)}")
+    return opts
+
+
+@app.command()
+def run(
+    task: str = typer.Argument(..., help="Task name (see `evalkit tasks`) or path to a task YAML."),
+    model: str = typer.Option(DEFAULT_MODEL, "-m", "--model", help="Model name, local checkpoint dir, or hub id."),
+    backend: str = typer.Option("hf", "-b", "--backend", help="hf | vllm | openai"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N samples."),
+    seed: int = typer.Option(0, "--seed"),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Run directory (default results/<task>/<model>/<run-id>)."),
+    task_args: Optional[List[str]] = typer.Option(None, "-T", help="Override a task field: key=value (repeatable)."),
+    backend_args: Optional[List[str]] = typer.Option(None, "-B", help="Backend option: key=value (dtype, batch_tokens, ...)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the response cache."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bars."),
+    include: Optional[List[str]] = typer.Option(None, "--include", help="Extra task directory."),
+    as_json: bool = JSON_OPT,
+):
+    """Run one task for one model. Re-running the same command resumes or reuses finished work."""
+    from .runner import run as run_task
+    from .tasks import parse_overrides
+
+    result = run_task(
+        task, model, backend, limit=limit, seed=seed, out=output, overrides=parse_overrides(task_args),
+        backend_options=_backend_options(backend, backend_args), cache=not no_cache, quiet=quiet or as_json, include=include,
+    )
+    s = result.summary
+    if as_json:
+        print(json.dumps({"out": str(result.out), **s}, indent=2))
+        return
+    table = Table("metric", "value", "stderr", "95% CI", "n", title=f"{s['task']} · {s['model']} · {s['backend']}")
+    for name, m in s["metrics"].items():
+        ci = f"[{m['ci_low']:.4f}, {m['ci_high']:.4f}]" if "ci_low" in m else ""
+        se = f"{m['stderr']:.4f}" if m.get("stderr") == m.get("stderr") and "stderr" in m else ""
+        table.add_row(name, f"{m['value']:.4f}", se, ci, str(m.get("n", "")))
+    out.print(table)
+    out.print(f"results: {result.out}")
+
+
+def main() -> None:
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=sys.argv[1:], prog_name="evalkit", standalone_mode=False)
+    except EvalkitError as e:
+        print(f"evalkit: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except click.ClickException as e:  # bad flags and arguments: exit 2
+        e.show()
+        sys.exit(e.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        print("evalkit: interrupted; run the same command again to resume", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

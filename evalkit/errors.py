@@ -1,0 +1,17 @@
+"""Errors users can act on. The CLI prints them as one line and exits 2."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+
+class EvalkitError(Exception):
+    """Bad input: an unknown name, a malformed file or field. Exit code 2, no traceback."""
+
+
+def did_you_mean(kind: str, name: str, known: Iterable[str]) -> EvalkitError:
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known)}"
+    return EvalkitError(f"unknown {kind} '{name}'{hint}")

@@ -1,0 +1,43 @@
+"""Task kinds: each turns samples into stages of requests and records into metrics."""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, ClassVar
+
+from ..errors import EvalkitError, did_you_mean
+from ..tasks import TaskConfig, TaskSpec, read_jsonl
+
+if TYPE_CHECKING:
+    from ..runner import RunContext
+
+KINDS = {"mcq": "evalkit.kinds.mcq:MCQKind"}
+
+
+def kind_class(name: str, where: str = "") -> type["TaskKind"]:
+    if name not in KINDS:
+        err = did_you_mean("task kind", name, KINDS)
+        raise EvalkitError(f"{where}: {err}" if where else str(err))
+    module, cls = KINDS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+class TaskKind(ABC):
+    Config: ClassVar[type[TaskConfig]] = TaskConfig
+    Sample: ClassVar[type | None] = None  # pydantic model that validates each data row
+
+    def __init__(self, spec: TaskSpec):
+        self.spec = spec
+        self.config = spec.config
+
+    def samples(self) -> list[dict]:
+        return read_jsonl(self.spec.data_path, self.Sample)
+
+    @abstractmethod
+    def run(self, samples: list[dict], ctx: "RunContext") -> None:
+        """Send the unfinished samples' requests through ctx.stage(...), writing one record per finished unit."""
+
+    @abstractmethod
+    def summarize(self, records: list[dict]) -> dict:
+        """{"metrics": {...}, "breakdown": {...}} from all records of the run."""

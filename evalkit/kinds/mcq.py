@@ -1,0 +1,89 @@
+"""Multiple-choice accuracy by ranking option log-likelihoods (lm-eval's `multiple_choice`)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..metrics import mean_metric
+from ..requests import LoglikelihoodRequest
+from ..tasks import TaskConfig
+from . import TaskKind
+
+
+class MCQConfig(TaskConfig):
+    template: str = "Question: {question}\nAnswer:"
+    target_delimiter: str = " "  # raw format only: put between the prompt and each option
+
+
+class MCQSample(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    question: str
+    options: list[str] = Field(min_length=2)
+    gold: int
+    category: str = ""
+
+    @model_validator(mode="after")
+    def _gold_in_range(self):
+        if not 0 <= self.gold < len(self.options):
+            raise ValueError(f"gold index {self.gold} outside 0..{len(self.options) - 1}")
+        return self
+
+
+class MCQKind(TaskKind):
+    Config = MCQConfig
+    Sample = MCQSample
+
+    def prompt(self, sample: dict, ctx) -> tuple[str, list[str]]:
+        """(context, continuations): raw text, or the chat prompt up to the assistant turn."""
+        c = self.config
+        text = c.template.format(**sample)
+        if ctx.prompt_format == "chat":
+            messages = ((("system", c.system_prompt),) if c.system_prompt else ()) + (("user", text),)
+            return ctx.backend.render_chat(messages), list(sample["options"])
+        if c.system_prompt:
+            text = c.system_prompt + "\n\n" + text
+        return text, [c.target_delimiter + o for o in sample["options"]]
+
+    def run(self, samples, ctx) -> None:
+        units = []
+        for s in samples:
+            if str(s["id"]) in ctx.done:
+                continue
+            context, conts = self.prompt(s, ctx)
+            units.append(((s, context, conts), [LoglikelihoodRequest(context, c) for c in conts]))
+
+        def finish(unit, results):
+            s, context, conts = unit
+            ll = np.array([r.logprob for r in results])
+            norm = ll / np.array([max(len(o), 1) for o in s["options"]])  # lm-eval acc_norm: per character
+            pred, pred_norm = int(np.argmax(ll)), int(np.argmax(norm))
+            ctx.write(
+                {
+                    "id": str(s["id"]),
+                    "category": s.get("category", ""),
+                    "prompt": context,
+                    "continuations": conts,
+                    "gold": s["gold"],
+                    "loglikelihoods": ll.tolist(),
+                    "n_tokens": [r.n_tokens for r in results],
+                    "is_greedy": [r.is_greedy for r in results],
+                    "pred": pred,
+                    "pred_norm": pred_norm,
+                    "acc": float(pred == s["gold"]),
+                    "acc_norm": float(pred_norm == s["gold"]),
+                }
+            )
+
+        ctx.stage("loglikelihood", "loglikelihood", units, finish)
+
+    def summarize(self, records: list[dict]) -> dict:
+        by_cat = defaultdict(list)
+        for r in records:
+            by_cat[r["category"]].append(r)
+        metrics = lambda rs: {m: mean_metric([r[m] for r in rs]) for m in ("acc", "acc_norm")}  # noqa: E731
+        return {"metrics": metrics(records), "breakdown": {"category": {c: metrics(rs) for c, rs in sorted(by_cat.items())}}}

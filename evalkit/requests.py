@@ -1,0 +1,96 @@
+"""Typed, immutable requests and results exchanged with backends."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+Message = tuple[tuple[str, str], ...]  # ((role, content), ...): hashable chat messages
+PromptFormat = Literal["raw", "chat"]
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """The one set of sampling settings. temperature 0 means greedy decoding."""
+
+    max_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    n: int = 1
+    stop: tuple[str, ...] = ()
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.max_tokens < 1 or self.n < 1:
+            raise ValueError("max_tokens and n must be >= 1")
+        if self.temperature < 0 or not 0 < self.top_p <= 1:
+            raise ValueError("temperature must be >= 0 and top_p in (0, 1]")
+        object.__setattr__(self, "stop", tuple(self.stop))
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0.0
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """Either a raw `prompt` or chat `messages` (rendered with the model's chat template)."""
+
+    prompt: str | None = None
+    messages: Message | None = None
+    config: GenerationConfig = field(default_factory=GenerationConfig)
+
+    def __post_init__(self):
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("GenerateRequest needs exactly one of prompt or messages")
+        if self.messages is not None:
+            object.__setattr__(self, "messages", tuple((str(r), str(c)) for r, c in self.messages))
+
+
+@dataclass(frozen=True)
+class LoglikelihoodRequest:
+    """log P(continuation | context). Word-boundary spaces belong to the continuation."""
+
+    context: str
+    continuation: str
+
+
+@dataclass(frozen=True)
+class Generation:
+    texts: tuple[str, ...]  # one per sample (config.n)
+    token_ids: tuple[tuple[int, ...], ...]
+    prompt_tokens: int
+    finish_reasons: tuple[str, ...]  # "stop" (EOS or stop string) or "length"
+
+
+@dataclass(frozen=True)
+class LoglikelihoodResult:
+    logprob: float  # summed over continuation tokens
+    n_tokens: int
+    is_greedy: bool
+
+
+Request = GenerateRequest | LoglikelihoodRequest
+Result = Generation | LoglikelihoodResult
+
+
+def to_dict(obj) -> dict:
+    return dataclasses.asdict(obj)
+
+
+def request_key(req: Request) -> str:
+    """Canonical JSON of a request: part of the response-cache key."""
+    return json.dumps({"type": type(req).__name__, **to_dict(req)}, sort_keys=True, ensure_ascii=False)
+
+
+def result_from_dict(kind: str, d: dict) -> Result:
+    if kind == "GenerateRequest":
+        return Generation(
+            texts=tuple(d["texts"]),
+            token_ids=tuple(tuple(t) for t in d["token_ids"]),
+            prompt_tokens=d["prompt_tokens"],
+            finish_reasons=tuple(d["finish_reasons"]),
+        )
+    return LoglikelihoodResult(**d)

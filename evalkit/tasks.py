@@ -1,0 +1,137 @@
+"""Task definitions: YAML files validated against their kind's config, plus their data files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import EvalkitError, did_you_mean
+
+
+class TaskConfig(BaseModel):
+    """Fields every task YAML has; each kind extends it. Unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: str
+    kind: str
+    description: str = ""
+    data: str
+    prompt_format: Literal["raw", "chat"] = "raw"
+    system_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    path: Path  # the YAML file
+    config: TaskConfig
+    content_hash: str  # YAML (after overrides) + data file
+
+    @property
+    def data_path(self) -> Path:
+        return (self.path.parent / self.config.data).resolve()
+
+
+def task_dirs(include: list[str] | None = None) -> list[Path]:
+    dirs = [Path(p) for p in include or []]
+    dirs += [Path(p) for p in os.environ.get("EVALKIT_TASKS", "").split(os.pathsep) if p]
+    dirs += [Path.cwd() / "tasks", Path(__file__).resolve().parent.parent / "tasks"]
+    seen, out = set(), []
+    for d in dirs:
+        if d.is_dir() and d.resolve() not in seen:
+            seen.add(d.resolve())
+            out.append(d)
+    return out
+
+
+def find_tasks(include: list[str] | None = None) -> dict[str, Path]:
+    """Task name -> YAML path, first directory wins."""
+    found: dict[str, Path] = {}
+    for d in task_dirs(include):
+        for p in sorted(d.glob("*.y*ml")):
+            try:
+                doc = yaml.safe_load(p.read_text())
+            except yaml.YAMLError:
+                continue
+            if isinstance(doc, dict) and "task" in doc and "kind" in doc:
+                found.setdefault(str(doc["task"]), p)
+    return found
+
+
+def parse_overrides(items: list[str] | None) -> dict[str, Any]:
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise EvalkitError(f"-T '{item}': expected key=value")
+        out[key.strip()] = yaml.safe_load(value) if value else ""
+    return out
+
+
+def load_task(name_or_path: str, overrides: dict[str, Any] | None = None, include: list[str] | None = None) -> TaskSpec:
+    from .kinds import kind_class
+
+    path = Path(name_or_path)
+    if not (path.suffix in {".yaml", ".yml"} and path.is_file()):
+        if path.suffix in {".yaml", ".yml"}:
+            raise EvalkitError(f"{path}: task file not found")
+        tasks = find_tasks(include)
+        if name_or_path not in tasks:
+            raise did_you_mean("task", name_or_path, tasks)
+        path = tasks[name_or_path]
+    text = path.read_text()
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise EvalkitError(f"{path}{where}: malformed YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(doc, dict):
+        raise EvalkitError(f"{path}: expected a mapping of task fields, got {type(doc).__name__}")
+    if "kind" not in doc:
+        raise EvalkitError(f"{path}: field 'kind': required")
+    doc = {**doc, **(overrides or {})}
+    config = validate(kind_class(str(doc["kind"]), where=f"{path}: field 'kind'").Config, doc, str(path))
+    data = (path.parent / config.data).resolve()
+    if not data.is_file():
+        raise EvalkitError(f"{path}: field 'data': file not found: {data}")
+    h = hashlib.sha256(json.dumps(config.model_dump(), sort_keys=True).encode())
+    h.update(data.read_bytes())
+    return TaskSpec(config.task, path.resolve(), config, "sha256:" + h.hexdigest())
+
+
+def validate(model: type[BaseModel], doc: dict, where: str):
+    try:
+        return model.model_validate(doc)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(x) for x in err["loc"]) or "?"
+        raise EvalkitError(f"{where}: field '{field}': {err['msg']}") from None
+
+
+def read_jsonl(path: Path, sample_model: type[BaseModel] | None = None) -> list[dict]:
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise EvalkitError(f"{path}:{lineno}: invalid JSON: {e.msg}") from None
+            if sample_model is not None:
+                row = validate(sample_model, row, f"{path}:{lineno}").model_dump()
+            rows.append(row)
+    ids = [str(r.get("id")) for r in rows]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise EvalkitError(f"{path}: field 'id': duplicate id '{dup}'")
+    return rows
