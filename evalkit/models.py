@@ -125,6 +125,9 @@ def _named_dir(name: str) -> Path:
 
 
 def _materialise(name: str) -> Path:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     target = _named_dir(name)
     if (target / "config.json").exists():
         return target

