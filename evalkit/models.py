@@ -165,8 +165,9 @@ def weights_hash(directory: Path) -> str:
     return digest
 
 
-def resolve_model(name: str) -> ModelSpec:
-    """A registry name, a local checkpoint directory, or an `org/name` hub id."""
+def resolve_model(name: str, remote: bool = False) -> ModelSpec:
+    """A registry name, a local checkpoint directory, or an `org/name` hub id; with `remote` (an API
+    backend), any other name is passed to the server as it is."""
     if name in NAMED:
         path = _materialise(name)
         return ModelSpec(name, str(path), weights_hash(path), "built")
@@ -177,6 +178,8 @@ def resolve_model(name: str) -> ModelSpec:
         return ModelSpec(name, str(p.resolve()), weights_hash(p), "local")
     if name.count("/") == 1 and not name.startswith((".", "/")):
         return ModelSpec(name, name, f"hub:{name}", "hub")
+    if remote:
+        return ModelSpec(name, name, f"api:{name}", "api")
     raise did_you_mean("model", name, NAMED)
 
 

@@ -222,7 +222,7 @@ def run(
             raise EvalkitError(f"--limit: must be >= 1, got {limit}")
         samples = samples[:limit]
     bcls = backend_class(backend)
-    mspec = resolve_model(model)
+    mspec = resolve_model(model, remote=getattr(bcls, "remote", False))
     options = dict(backend_options or {})
     identity = {
         "task_hash": spec.content_hash,
