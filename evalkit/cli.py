@@ -6,7 +6,6 @@ import json
 import sys
 from typing import List, Optional
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -111,10 +110,10 @@ def main() -> None:
     except EvalkitError as e:
         print(f"evalkit: error: {e}", file=sys.stderr)
         sys.exit(2)
-    except click.ClickException as e:  # bad flags and arguments: exit 2
+    except typer.TyperException as e:  # bad flags and arguments (typer's own click): exit 2
         e.show()
         sys.exit(e.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         print("evalkit: interrupted; run the same command again to resume", file=sys.stderr)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

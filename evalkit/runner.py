@@ -189,6 +189,12 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _cache_path(cache: bool | str | Path) -> Path:
+    if cache is True:
+        return Path(os.environ.get("EVALKIT_RESPONSE_CACHE") or cache_dir() / "responses.sqlite")
+    return Path(cache)
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "model"
 
@@ -209,11 +215,15 @@ def run(
     out: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
     backend_options: dict[str, Any] | None = None,
-    cache: bool = True,
+    cache: bool | str | Path = True,
     quiet: bool = True,
     include: list[str] | None = None,
 ) -> Run:
-    """Run one task definition for one model; the same call again resumes or reuses finished work."""
+    """Run one task definition for one model; the same call again resumes or reuses finished work.
+
+    `cache`: True for the user response cache ($EVALKIT_RESPONSE_CACHE, else <cache dir>/responses.sqlite),
+    a path for another SQLite file, False for none. Returns the run directory and its summary.
+    """
     spec = load_task(task, overrides, include)
     kind = kind_class(spec.config.kind)(spec)
     samples = kind.samples()
@@ -248,7 +258,7 @@ def run(
             return Run(out, json.loads(summary_path.read_text()))
 
     engine = bcls(mspec, **options)
-    rcache = ResponseCache(cache_dir() / "responses.sqlite") if cache else None
+    rcache = ResponseCache(_cache_path(cache)) if cache else None
     cached = CachedBackend(engine, rcache)
     manifest = {
         "schema": "evalkit.manifest/v1",

@@ -1,0 +1,56 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Built models persist between test sessions (tiny-random is seeded, so a rebuild is identical);
+# response caches never do: each test gets its own.
+os.environ.setdefault("EVALKIT_CACHE_DIR", str(Path.home() / ".cache" / "evalkit-tests"))
+
+REPO = Path(__file__).resolve().parent.parent
+EVALKIT = str(Path(sys.executable).parent / "evalkit")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALKIT_RESPONSE_CACHE", str(tmp_path / "responses.sqlite"))
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def tiny():
+    from evalkit.models import resolve_model
+
+    return resolve_model("tiny-random")
+
+
+@pytest.fixture(scope="session")
+def hf_tiny(tiny):
+    from evalkit.backends.hf import HFBackend
+
+    return HFBackend(tiny)
+
+
+@pytest.fixture(scope="session")
+def smollm():
+    from evalkit.models import resolve_model
+
+    return resolve_model("smollm2-135m-instruct")
+
+
+# (context, continuation) pairs that exercise lm-eval's edge cases: shared contexts, a trailing
+# space in the context, an empty context, multi-token and one-token continuations.
+LL_PAIRS = [
+    ("Question: What is the capital of France?\nAnswer:", " Paris"),
+    ("Question: What is the capital of France?\nAnswer:", " London is a big city"),
+    ("Question: What is the capital of France?\nAnswer:", " Rome"),
+    ("Question: What is the capital of France?\nAnswer:", " B"),
+    ("The cat sat on the ", "mat"),
+    ("", "hello world"),
+    ("def add(a, b):\n    return", " a + b"),
+    ("12 + 30 =", " 42"),
+]

@@ -1,0 +1,49 @@
+import dataclasses
+
+import pytest
+
+from evalkit.cache import ResponseCache
+from evalkit.requests import GenerateRequest, Generation, GenerationConfig, LoglikelihoodRequest, LoglikelihoodResult, request_key
+
+
+def test_requests_are_immutable_and_validated():
+    req = GenerateRequest(prompt="hi", config=GenerationConfig(max_tokens=4, stop=["\n"]))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        req.prompt = "other"
+    assert req.config.stop == ("\n",)
+    with pytest.raises(ValueError):
+        GenerateRequest()
+    with pytest.raises(ValueError):
+        GenerateRequest(prompt="a", messages=(("user", "b"),))
+    with pytest.raises(ValueError):
+        GenerationConfig(max_tokens=0)
+    with pytest.raises(ValueError):
+        GenerationConfig(top_p=0)
+
+
+def test_request_key_covers_sampling_and_seed():
+    a = GenerateRequest(prompt="hi", config=GenerationConfig(seed=1))
+    assert request_key(a) == request_key(GenerateRequest(prompt="hi", config=GenerationConfig(seed=1)))
+    assert request_key(a) != request_key(GenerateRequest(prompt="hi", config=GenerationConfig(seed=2)))
+    assert request_key(a) != request_key(GenerateRequest(prompt="hi", config=GenerationConfig(seed=1, temperature=0.5)))
+    assert request_key(LoglikelihoodRequest("a", "b")) != request_key(LoglikelihoodRequest("a ", "b"))
+
+
+IDENTITY = {"model": "m1", "model_path": "/x", "weights_hash": "sha256:1", "backend": "hf", "backend_version": "5",
+            "dtype": "float32", "chat_template_hash": None}
+
+
+def test_cache_round_trip_and_model_isolation(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    ll = LoglikelihoodRequest("ctx", " cont")
+    gen = GenerateRequest(messages=(("user", "hi"),), config=GenerationConfig(max_tokens=3))
+    cache.put(IDENTITY, ll, LoglikelihoodResult(-1.5, 2, True))
+    cache.put(IDENTITY, gen, Generation(("ok",), ((5, 6),), 7, ("stop",)))
+    assert cache.get_many(IDENTITY, [ll, gen]) == [LoglikelihoodResult(-1.5, 2, True), Generation(("ok",), ((5, 6),), 7, ("stop",))]
+    # Every part of the identity separates entries: another model, weights, dtype or chat template never hits.
+    for field, value in [("model", "m2"), ("weights_hash", "sha256:2"), ("dtype", "bfloat16"), ("chat_template_hash", "sha256:t"),
+                         ("backend", "vllm")]:
+        assert cache.get_many({**IDENTITY, field: value}, [ll, gen]) == [None, None]
+    cache.close()
+    reopened = ResponseCache(tmp_path / "c.sqlite")
+    assert len(reopened) == 2 and reopened.get_many(IDENTITY, [ll])[0].logprob == -1.5
