@@ -153,7 +153,8 @@ class HFBackend(Backend):
         F = torch.nn.functional
         ids, mask = self._left_pad([list(ctx) for ctx, _ in batch])
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
-        out = self.hf(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+        # logits_to_keep=1: the LM head runs on the last context position only (the rest is never scored)
+        out = self.hf(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1)
         first = F.log_softmax(out.logits[:, -1, :].float(), dim=-1)  # predicts each continuation's first token
         rows = [(b, i, cont) for b, (_, conts) in enumerate(batch) for i, cont in conts]
         row_ctx = torch.tensor([b for b, _, _ in rows], device=self.device)
