@@ -192,7 +192,8 @@ class HFBackend(Backend):
     # --- generation ---------------------------------------------------------------------------
     def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Generation]:
         results: list[Generation | None] = [None] * len(requests)
-        prompts = [self.tok.prompt_ids(r) for r in requests]
+        # Left-truncate prompts so prompt + generation fits the model's context window.
+        prompts = [self.tok.prompt_ids(r)[-max(1, self.max_length - r.config.max_tokens) :] for r in requests]
         greedy = defaultdict(list)  # batched by identical settings; the seed does not matter when greedy
         sampled = []
         for i, r in enumerate(requests):
