@@ -95,10 +95,10 @@ def run(
         print(json.dumps({"out": str(result.out), **s}, indent=2))
         return
     table = Table("metric", "value", "stderr", "95% CI", "n", title=f"{s['task']} · {s['model']} · {s['backend']}")
+    fmt = lambda x: "" if x is None or x != x else f"{x:.4f}"  # noqa: E731  (None/NaN: undefined)
     for name, m in s["metrics"].items():
-        ci = f"[{m['ci_low']:.4f}, {m['ci_high']:.4f}]" if "ci_low" in m else ""
-        se = f"{m['stderr']:.4f}" if m.get("stderr") == m.get("stderr") and "stderr" in m else ""
-        table.add_row(name, f"{m['value']:.4f}", se, ci, str(m.get("n", "")))
+        ci = f"[{fmt(m['ci_low'])}, {fmt(m['ci_high'])}]" if m.get("ci_low") is not None else ""
+        table.add_row(name, fmt(m.get("value")) or "undefined", fmt(m.get("stderr")), ci, str(m.get("n", "")))
     out.print(table)
     out.print(f"results: {result.out}")
 

@@ -51,10 +51,25 @@ class GenerateRequest:
 
 @dataclass(frozen=True)
 class LoglikelihoodRequest:
-    """log P(continuation | context). Word-boundary spaces belong to the continuation."""
+    """log P(continuation | context). Word-boundary spaces belong to the continuation.
 
-    context: str
-    continuation: str
+    With `continuation_ids`, those exact token ids are scored after the context, tokenised (or,
+    with `messages`, chat-rendered) exactly as a generation prompt: this scores a model's own
+    response without re-tokenising it (POSIX).
+    """
+
+    context: str = ""
+    continuation: str = ""
+    messages: Message | None = None
+    continuation_ids: tuple[int, ...] | None = None
+
+    def __post_init__(self):
+        if self.messages is not None:
+            object.__setattr__(self, "messages", tuple((str(r), str(c)) for r, c in self.messages))
+            if self.continuation_ids is None:
+                raise ValueError("chat messages as a context need continuation_ids")
+        if self.continuation_ids is not None:
+            object.__setattr__(self, "continuation_ids", tuple(int(t) for t in self.continuation_ids))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import math
 import os
 import re
 import subprocess
@@ -51,7 +52,8 @@ class RecordWriter:
         key = record_key(record)
         if key in self.done:
             return
-        self._f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        record = _finite(record)  # what is kept in memory is exactly what a resumed run reads back
+        self._f.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
         self._f.flush()
         self.done.add(key)
         self.records.append(record)
@@ -199,9 +201,21 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "model"
 
 
+def _finite(obj):
+    """NaN/inf (an undefined statistic, e.g. a drop rate when the original accuracy is 0) -> null:
+    summary files stay strict JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def _write_json(path: Path, obj: dict) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+    tmp.write_text(json.dumps(_finite(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
     os.replace(tmp, path)
 
 
@@ -225,7 +239,7 @@ def run(
     a path for another SQLite file, False for none. Returns the run directory and its summary.
     """
     spec = load_task(task, overrides, include)
-    kind = kind_class(spec.config.kind)(spec)
+    kind = kind_class(spec.config.kind)(spec, seed)
     samples = kind.samples()
     if limit is not None:
         if limit < 1:
@@ -300,7 +314,9 @@ def run(
             "metrics": body["metrics"],
             "breakdown": body.get("breakdown", {}),
         }
+        summary = _finite(summary)
         _write_json(summary_path, summary)
+        kind.write_artifacts(out, summary, records)
         manifest.update(status="complete", ended=_now(), cache_hits=cached.hits, tokens_processed=tokens)
         _write_json(manifest_path, manifest)
         return Run(out, summary)

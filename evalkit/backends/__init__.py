@@ -49,9 +49,21 @@ class CachedBackend:
         return self._run(self.backend.loglikelihood, requests, on_result)
 
     def _run(self, method, requests: Sequence[Request], on_result: OnResult | None) -> list[Result]:
-        if self.cache is None:
-            return method(requests, on_result)
-        results = self.cache.get_many(self.identity, requests)
+        # Identical requests in a stage (e.g. the unperturbed prompt shared by several prompt sets)
+        # run once; every copy gets the result.
+        unique = list(dict.fromkeys(requests))
+        if len(unique) < len(requests):
+            where: dict[Request, list[int]] = {}
+            for i, r in enumerate(requests):
+                where.setdefault(r, []).append(i)
+
+            def fan_out(j: int, res: Result) -> None:
+                for i in where[unique[j]]:
+                    on_result(i, res)
+
+            by_request = dict(zip(unique, self._run(method, unique, fan_out if on_result else None)))
+            return [by_request[r] for r in requests]
+        results = self.cache.get_many(self.identity, requests) if self.cache is not None else [None] * len(requests)
         missing = [i for i, r in enumerate(results) if r is None]
         self.hits += len(requests) - len(missing)
         if on_result:
@@ -62,7 +74,8 @@ class CachedBackend:
 
             def store(j: int, res: Result) -> None:
                 i = missing[j]
-                self.cache.put(self.identity, requests[i], res)
+                if self.cache is not None:
+                    self.cache.put(self.identity, requests[i], res)
                 results[i] = res
                 if on_result:
                     on_result(i, res)

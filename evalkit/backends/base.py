@@ -116,6 +116,13 @@ class Tokenization:
     def prompt_ids(self, req: GenerateRequest) -> list[int]:
         return self.encode(req.prompt if req.messages is None else self.render_chat(req.messages))
 
+    def request_ids(self, req: LoglikelihoodRequest) -> tuple[list[int], list[int]]:
+        """(context ids, continuation ids) of a log-likelihood request."""
+        if req.continuation_ids is None:
+            return self.encode_pair(req.context, req.continuation)
+        ctx = self.encode(req.context if req.messages is None else self.render_chat(req.messages))
+        return ctx or [self.prefix_token_id], list(req.continuation_ids)
+
     def finish(self, prompt_len: int, seqs: Sequence[Sequence[int]], stop: Sequence[str]) -> Generation:
         """Generated ids -> Generation: cut at the first EOS, decode, cut at the first stop string
         (keeping only the ids whose text survives)."""

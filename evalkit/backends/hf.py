@@ -123,7 +123,7 @@ class HFBackend(Backend):
         results: list[LoglikelihoodResult | None] = [None] * len(requests)
         groups: dict[tuple[int, ...], list[tuple[int, list[int]]]] = defaultdict(list)
         for i, r in enumerate(requests):
-            ctx, cont = self.tok.encode_pair(r.context, r.continuation)
+            ctx, cont = self.tok.request_ids(r)
             if not cont:
                 results[i] = LoglikelihoodResult(0.0, 0, True)
                 if on_result:

@@ -135,6 +135,11 @@ class OpenAIBackend(Backend):
         self, requests: Sequence[LoglikelihoodRequest], on_result: OnResult | None = None
     ) -> list[LoglikelihoodResult]:
         for r in requests:
+            if r.continuation_ids is not None:
+                raise EvalkitError(
+                    "backend 'openai' cannot score given token ids (the API has no token-level scoring); "
+                    "use the hf or vllm backend for this task"
+                )
             if not r.context:
                 raise EvalkitError("backend 'openai': log-likelihood needs a non-empty context (the API has no BOS token)")
         try:

@@ -138,7 +138,7 @@ class VLLMBackend(Backend):
         results: list[LoglikelihoodResult | None] = [None] * len(requests)
         prompts, params, spans, index = [], [], [], []
         for i, r in enumerate(requests):
-            ctx, cont = self.tok.encode_pair(r.context, r.continuation)
+            ctx, cont = self.tok.request_ids(r)
             if not cont:
                 results[i] = LoglikelihoodResult(0.0, 0, True)
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import EvalkitError, did_you_mean
@@ -12,7 +13,7 @@ from ..tasks import TaskConfig, TaskSpec, read_jsonl
 if TYPE_CHECKING:
     from ..runner import RunContext
 
-KINDS = {"mcq": "evalkit.kinds.mcq:MCQKind"}
+KINDS = {"mcq": "evalkit.kinds.mcq:MCQKind", "posix": "evalkit.kinds.posix:PosixKind"}
 
 
 def kind_class(name: str, where: str = "") -> type["TaskKind"]:
@@ -27,9 +28,10 @@ class TaskKind(ABC):
     Config: ClassVar[type[TaskConfig]] = TaskConfig
     Sample: ClassVar[type | None] = None  # pydantic model that validates each data row
 
-    def __init__(self, spec: TaskSpec):
+    def __init__(self, spec: TaskSpec, seed: int = 0):
         self.spec = spec
         self.config = spec.config
+        self.seed = seed  # the run seed: bootstrap resampling and any other randomness derive from it
 
     def samples(self) -> list[dict]:
         return read_jsonl(self.spec.data_path, self.Sample)
@@ -41,3 +43,6 @@ class TaskKind(ABC):
     @abstractmethod
     def summarize(self, records: list[dict]) -> dict:
         """{"metrics": {...}, "breakdown": {...}} from all records of the run."""
+
+    def write_artifacts(self, out: Path, summary: dict, records: list[dict]) -> None:
+        """Plots and other files next to summary.json (none by default)."""

@@ -1,0 +1,245 @@
+"""POSIX: how much intent-preserving prompt changes move the likelihood of a model's own answers.
+
+For each sample and perturbation type a prompt set X = {x_1..x_N} (the original + N-1 variants)
+is built; stage 1 generates a greedy response y_i per prompt (kept as token ids); stage 2 scores
+every response under every prompt, log P(y_j | x_i), N^2 requests per set. Requests that share a
+prompt share its KV cache in the HF backend, so a set forwards about N|x| + N^2|y| tokens instead
+of N^2(|x| + |y|); both counts are reported. With gold answers (MCQ) the same responses also give
+accuracy per variant and the label-based spreads (sensitivity.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..errors import EvalkitError
+from ..metrics import mean_metric
+from ..perturb import PERTURBATIONS, PromptBuilder, labels
+from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
+from ..sensitivity import label_metrics, mean_with_bootstrap, psi
+from ..tasks import TaskConfig, read_jsonl, validate
+from . import TaskKind
+
+Perturbation = Literal["spelling", "template", "paraphrase", "robustness", "mixed", "user"]
+assert set(Perturbation.__args__) == set(PERTURBATIONS)
+
+
+class PosixConfig(TaskConfig):
+    input: Literal["mcq", "instruction"] = "mcq"
+    perturbations: list[Perturbation] = Field(default_factory=lambda: ["spelling", "template", "paraphrase", "mixed"], min_length=1)
+    n_variants: int = Field(5, ge=2, le=32)  # prompts per set, the original included
+    typo_rate: float = Field(0.1, gt=0, le=1)  # per editable word
+    max_tokens: int = Field(32, ge=1)
+    stop: list[str] = Field(default_factory=list)
+    bootstrap: int = Field(2000, ge=100)
+
+
+class _PosixSample(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    category: str = ""
+    paraphrases: list[str] = Field(default_factory=list)
+    variants: list[str] = Field(default_factory=list)  # user-supplied prompt set (POSIX library input form)
+
+
+class PosixMCQSample(_PosixSample):
+    question: str
+    options: list[str] = Field(min_length=2)
+    gold: int | None = None
+
+    @model_validator(mode="after")
+    def _gold_in_range(self):
+        if self.gold is not None and not 0 <= self.gold < len(self.options):
+            raise ValueError(f"gold index {self.gold} outside 0..{len(self.options) - 1}")
+        return self
+
+
+class PosixInstructionSample(_PosixSample):
+    instruction: str
+
+
+# A leading option letter, optionally after "Answer:"/"The correct answer is"; a letter followed by a
+# lowercase word ("A train") is an article, not a choice.
+_LETTER = re.compile(
+    r"^\W*(?:(?:the\s+)?(?:correct\s+)?(?:answer|option|choice)(?:\s+is)?\s*[:\-]?\s*)?\(?([A-Z])(?=$|[.):,;\n]|\s+(?![a-z]))", re.I
+)
+
+
+def extract_choice(response: str, options: list[str]) -> int | None:
+    """The option a free-text MCQ answer picks: a leading option letter ("B", "(B)", "Answer: B."),
+    else the one option whose text the response contains; None when it picks none or several."""
+    m = _LETTER.match(response)
+    if m and m.group(1).isupper() and m.group(1) in labels(len(options)):
+        return labels(len(options)).index(m.group(1))
+    low = response.lower()
+    hits = [k for k, o in enumerate(options) if o.strip() and re.search(r"(?<!\w)" + re.escape(o.lower().strip()) + r"(?!\w)", low)]
+    return hits[0] if len(hits) == 1 else None
+
+
+class PosixKind(TaskKind):
+    Config = PosixConfig
+
+    def samples(self) -> list[dict]:
+        model = PosixMCQSample if self.config.input == "mcq" else PosixInstructionSample
+        rows = read_jsonl(self.spec.data_path, model)
+        if "user" in self.config.perturbations:
+            for k, r in enumerate(rows):
+                if len(set(r["variants"])) < 2:
+                    raise EvalkitError(f"{self.spec.data_path}: sample '{r['id']}': field 'variants': perturbation 'user' needs >= 2 distinct prompts")
+        return rows
+
+    def _messages(self, prompt: str):
+        sys = ((("system", self.config.system_prompt),) if self.config.system_prompt else ())
+        return sys + (("user", prompt),)
+
+    def _generate_request(self, prompt: str, seed: int) -> GenerateRequest:
+        c = self.config
+        cfg = GenerationConfig(max_tokens=c.max_tokens, temperature=0.0, stop=tuple(c.stop), seed=seed)
+        if c.prompt_format == "chat":
+            return GenerateRequest(messages=self._messages(prompt), config=cfg)
+        return GenerateRequest(prompt=(c.system_prompt + "\n\n" + prompt) if c.system_prompt else prompt, config=cfg)
+
+    def _score_request(self, prompt: str, response_ids) -> LoglikelihoodRequest:
+        c = self.config
+        if c.prompt_format == "chat":
+            return LoglikelihoodRequest(messages=self._messages(prompt), continuation_ids=response_ids)
+        ctx = (c.system_prompt + "\n\n" + prompt) if c.system_prompt else prompt
+        return LoglikelihoodRequest(context=ctx, continuation_ids=response_ids)
+
+    def run(self, samples, ctx) -> None:
+        c = self.config
+        builder = PromptBuilder(c.input, self.spec.name, ctx.seed, c.typo_rate)
+        sets = []
+        for s in samples:
+            for ptype in c.perturbations:
+                if f"{s['id']}::{ptype}" in ctx.done:
+                    continue
+                variants = builder.prompt_set(s, ptype, c.n_variants)
+                if len(variants) < 2:  # e.g. no paraphrases shipped for this sample
+                    ctx.write({"id": str(s["id"]), "variant": ptype, "skipped": "fewer than 2 distinct prompts"})
+                    continue
+                sets.append((s, ptype, variants))
+
+        # Stage 1: one greedy response per prompt (greedy: the seed cannot matter, so it is fixed
+        # and identical prompts across sets are one request).
+        gens: dict[int, list] = {}
+        units = [(u, [self._generate_request(v.prompt, ctx.seed) for v in vs]) for u, (_, _, vs) in enumerate(sets)]
+        ctx.stage("generate", "generate", units, lambda u, res: gens.__setitem__(u, res))
+
+        # Stage 2: every response under every prompt of its set.
+        def score_units():
+            for u, (s, ptype, vs) in enumerate(sets):
+                ids = [g.token_ids[0] for g in gens[u]]
+                pairs = [(i, j) for i in range(len(vs)) for j in range(len(vs)) if ids[j]]
+                yield (u, pairs), [self._score_request(vs[i].prompt, ids[j]) for i, j in pairs]
+
+        def finish(unit, results):
+            u, pairs = unit
+            s, ptype, vs = sets[u]
+            g = gens[u]
+            n = len(vs)
+            m = np.zeros((n, n))
+            for (i, j), r in zip(pairs, results):
+                m[i, j] = r.logprob
+            lengths = [len(x.token_ids[0]) for x in g]
+            record = {
+                "id": str(s["id"]),
+                "variant": ptype,
+                "category": s.get("category", ""),
+                "prompts": [v.prompt for v in vs],
+                "variant_params": [{"type": v.type, **v.params} for v in vs],
+                "prompt_tokens": [x.prompt_tokens for x in g],
+                "responses": [x.texts[0] for x in g],
+                "response_ids": [list(x.token_ids[0]) for x in g],
+                "response_lengths": lengths,
+                "logprob_matrix": m.tolist(),  # [i][j] = log P(y_j | x_i)
+                "psi": psi(m, lengths),
+            }
+            if self.config.input == "mcq" and s.get("gold") is not None:
+                picks = [extract_choice(x.texts[0], s["options"]) for x in g]
+                record.update(gold=s["gold"], predictions=picks, correct=[float(p == s["gold"]) for p in picks])
+            ctx.write(record)
+
+        ctx.stage("score", "loglikelihood", list(score_units()), finish)
+
+    def summarize(self, records: list[dict]) -> dict:
+        c = self.config
+        done = [r for r in records if r.get("psi") is not None]  # skipped sets and all-empty responses have none
+        by_type = defaultdict(list)
+        for r in done:
+            by_type[r["variant"]].append(r)
+        seed = self.seed
+        metrics = {"posix": mean_with_bootstrap([r["psi"] for r in done], c.bootstrap, seed)}
+        breakdown: dict = {"perturbation": {}}
+        for ptype in c.perturbations:
+            rs = by_type.get(ptype, [])
+            breakdown["perturbation"][ptype] = {"posix": mean_with_bootstrap([r["psi"] for r in rs], c.bootstrap, seed)}
+        shared = sum(sum(r["prompt_tokens"]) + len(r["prompts"]) * sum(r["response_lengths"]) for r in done)
+        unshared = sum(len(r["prompts"]) * (sum(r["prompt_tokens"]) + sum(r["response_lengths"])) for r in done)
+        metrics["forwarded_tokens_shared"] = {"value": float(shared), "n": len(done)}
+        metrics["forwarded_tokens_unshared"] = {"value": float(unshared), "n": len(done)}
+        metrics["n_prompt_sets"] = {"value": float(len(done)), "n": len(done)}
+        graded = [r for r in done if "correct" in r]
+        if graded:
+            pooled, columns = _pooled_matrix(graded)
+            metrics.update(label_metrics(pooled, c.bootstrap, seed))
+            for ptype, rs in by_type.items():
+                if any("correct" in r for r in rs):
+                    breakdown["perturbation"][ptype].update(label_metrics(_type_matrix(rs), c.bootstrap, seed))
+            breakdown["variant"] = {col: {"accuracy": mean_metric(pooled[~np.isnan(pooled[:, k]), k])} for k, col in enumerate(columns)}
+        return {"metrics": metrics, "breakdown": breakdown}
+
+    def write_artifacts(self, out: Path, summary: dict, records: list[dict]) -> None:
+        plot_posix(summary, out / "posix_by_perturbation.png")
+
+
+def _type_matrix(records: list[dict]) -> np.ndarray:
+    width = max(len(r["correct"]) for r in records)
+    c = np.full((len(records), width), np.nan)
+    for k, r in enumerate(records):
+        c[k, : len(r["correct"])] = r["correct"]
+    return c
+
+
+def _pooled_matrix(records: list[dict]) -> tuple[np.ndarray, list[str]]:
+    """instance x variant correctness over all perturbation types; column 0 = the original prompt
+    (the same prompt in every set of an instance)."""
+    columns = ["original"]
+    for r in records:
+        for k in range(1, len(r["correct"])):
+            if f"{r['variant']}:{k}" not in columns:
+                columns.append(f"{r['variant']}:{k}")
+    ids = sorted({r["id"] for r in records})
+    row = {i: k for k, i in enumerate(ids)}
+    c = np.full((len(ids), len(columns)), np.nan)
+    for r in records:
+        c[row[r["id"]], 0] = r["correct"][0]
+        for k in range(1, len(r["correct"])):
+            c[row[r["id"]], columns.index(f"{r['variant']}:{k}")] = r["correct"][k]
+    return c, columns
+
+
+def plot_posix(summary: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    items = [(k, v["posix"]) for k, v in summary["breakdown"]["perturbation"].items() if v["posix"].get("n")]
+    fig, ax = plt.subplots(figsize=(1.4 * len(items) + 2, 3.2))
+    vals = [m["value"] for _, m in items]
+    err = np.array([[m["value"] - m.get("ci_low", m["value"]) for _, m in items], [m.get("ci_high", m["value"]) - m["value"] for _, m in items]])
+    ax.bar([k for k, _ in items], vals, yerr=err, capsize=4, color="#4C72B0")
+    for x, (_, m) in enumerate(items):
+        ax.annotate(f"n={m['n']}", (x, 0), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8, color="white")
+    ax.set_ylabel("POSIX (nats / token)")
+    ax.set_title(f"{summary['task']} · {summary['model']}: POSIX by perturbation (95% bootstrap CI)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
