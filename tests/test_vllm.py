@@ -14,6 +14,7 @@ import sys
 import time
 
 import httpx
+import numpy as np
 import pytest
 
 from conftest import EVALKIT, LL_PAIRS
@@ -133,3 +134,26 @@ def test_openai_backend_without_server_is_a_clear_error(tiny):
     api = OpenAIBackend(tiny, base_url="http://127.0.0.1:9/v1", max_retries=1, timeout=2)
     with pytest.raises(EvalkitError, match="127.0.0.1:9/v1/completions: ConnectError"):
         api.loglikelihood([LoglikelihoodRequest("a", " b")])
+
+
+@pytest.mark.smollm
+def test_posix_hf_and_vllm_agree_on_smollm(tmp_path, smollm):
+    """Same prompt sets, greedy responses and N^2 scores from both engines. Tolerance: where both
+    engines produced the same responses, every log P(y_j | x_i) within 2e-3 nats (sums of up to 16
+    float32 token log-probs through 30 layers, different kernels) and psi within 1e-3 nats/token;
+    greedy decoding may legitimately flip at a near-tie, so at least 80% of sets must agree exactly."""
+    runs = {}
+    for backend in ("hf", "vllm"):
+        out = tmp_path / backend
+        cmd = [EVALKIT, "run", "posix_mcq", "-m", "smollm2-135m-instruct", "-b", backend, "--limit", "3", "-q", "-o", str(out),
+               "-T", "perturbations=[template, spelling]", "-T", "max_tokens=16", "--no-cache"]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=900)
+        runs[backend] = {(r["id"], r["variant"]): r for r in map(json.loads, (out / "records.jsonl").read_text().splitlines())}
+    assert runs["hf"].keys() == runs["vllm"].keys()
+    same = [k for k in runs["hf"] if runs["hf"][k]["response_ids"] == runs["vllm"][k]["response_ids"]]
+    assert len(same) >= 0.8 * len(runs["hf"])
+    for k in same:
+        h, v = runs["hf"][k], runs["vllm"][k]
+        assert h["prompts"] == v["prompts"]
+        assert np.abs(np.array(v["logprob_matrix"]) - np.array(h["logprob_matrix"])).max() <= 2e-3
+        assert v["psi"] == pytest.approx(h["psi"], abs=1e-3)

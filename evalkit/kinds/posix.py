@@ -38,6 +38,15 @@ class PosixConfig(TaskConfig):
     max_tokens: int = Field(32, ge=1)
     stop: list[str] = Field(default_factory=list)
     bootstrap: int = Field(2000, ge=100)
+    # Model-written paraphrases on top of the shipped ones: K sampled rewrites per sample from the
+    # evaluated model, kept only when MiniLM cosine similarity to the original >= the threshold and
+    # every number survives; each check is written to the records.
+    generated_paraphrases: int = Field(0, ge=0, le=16)
+    paraphrase_min_similarity: float = Field(0.8, ge=0, le=1)
+    paraphrase_prompt: str = (
+        "Rewrite the following text in different words without changing its meaning. "
+        "Reply with the rewritten text only.\n\n{text}"
+    )
 
 
 class _PosixSample(BaseModel):
@@ -112,9 +121,54 @@ class PosixKind(TaskKind):
         ctx = (c.system_prompt + "\n\n" + prompt) if c.system_prompt else prompt
         return LoglikelihoodRequest(context=ctx, continuation_ids=response_ids)
 
+    def _add_generated_paraphrases(self, samples: list[dict], ctx) -> list[dict]:
+        """Stage 0: sampled rewrites from the model, checked with MiniLM; returns updated sample copies."""
+        from ..embeddings import cosine_similarity
+        from ..seeding import derive_seed
+
+        c = self.config
+        field = "question" if c.input == "mcq" else "instruction"
+        out = {}
+
+        def request(s):
+            cfg = GenerationConfig(max_tokens=128, temperature=0.8, top_p=0.95, n=c.generated_paraphrases,
+                                   seed=derive_seed(ctx.seed, self.spec.name, str(s["id"]), "paraphrase-gen"), stop=("\n\n",))
+            prompt = c.paraphrase_prompt.replace("{text}", s[field])
+            if c.prompt_format == "chat":
+                return GenerateRequest(messages=(("user", prompt),), config=cfg)
+            return GenerateRequest(prompt=prompt + "\n\nRewritten text:", config=cfg)
+
+        def done(s, results):
+            out[s["id"]] = results[0].texts
+
+        ctx.stage("paraphrase", "generate", [(s, [request(s)]) for s in samples], done)
+        updated = []
+        for s in samples:
+            cands = [t.strip().strip('"').strip() for t in out[s["id"]]]
+            sims = cosine_similarity([s[field]] * len(cands), cands)
+            numbers = set(re.findall(r"\d+(?:\.\d+)?", s[field]))
+            checks, kept = [], []
+            for text, sim in zip(cands, sims):
+                reason = ("empty" if not text else "same as original" if text.lower() == s[field].lower()
+                          else "duplicate" if text in kept or text in s["paraphrases"]
+                          else "number lost" if not numbers <= set(re.findall(r"\d+(?:\.\d+)?", text))
+                          else f"similarity < {c.paraphrase_min_similarity}" if sim < c.paraphrase_min_similarity else None)
+                checks.append({"text": text, "similarity": float(sim), "kept": reason is None, "reason": reason})
+                if reason is None:
+                    kept.append(text)
+            shipped = list(s["paraphrases"])
+            updated.append({**s, "paraphrases": shipped + kept,
+                            "paraphrase_sources": ["shipped"] * len(shipped) + ["model"] * len(kept), "paraphrase_checks": checks})
+        return updated
+
     def run(self, samples, ctx) -> None:
         c = self.config
         builder = PromptBuilder(c.input, self.spec.name, ctx.seed, c.typo_rate)
+        uses_paraphrases = {"paraphrase", "mixed"} & set(c.perturbations)
+        if c.generated_paraphrases and uses_paraphrases:
+            pending = [s for s in samples if any(f"{s['id']}::{p}" not in ctx.done for p in uses_paraphrases)]
+            done = {s["id"]: s for s in self._add_generated_paraphrases(pending, ctx)} if pending else {}
+            samples = [done.get(s["id"], s) for s in samples]
         sets = []
         for s in samples:
             for ptype in c.perturbations:
@@ -161,6 +215,8 @@ class PosixKind(TaskKind):
                 "logprob_matrix": m.tolist(),  # [i][j] = log P(y_j | x_i)
                 "psi": psi(m, lengths),
             }
+            if "paraphrase_checks" in s and ptype in ("paraphrase", "mixed"):
+                record["paraphrase_checks"] = s["paraphrase_checks"]
             if self.config.input == "mcq" and s.get("gold") is not None:
                 picks = [extract_choice(x.texts[0], s["options"]) for x in g]
                 record.update(gold=s["gold"], predictions=picks, correct=[float(p == s["gold"]) for p in picks])

@@ -87,7 +87,8 @@ class PromptBuilder:
                 return None
             k = pool[int(r.integers(0, len(pool)))]
             used.add(("p", k))
-            return Variant(ptype, self.render(sample, self.templates[0], sample["paraphrases"][k]), {"paraphrase": k})
+            source = (sample.get("paraphrase_sources") or ["shipped"] * len(sample["paraphrases"]))[k]
+            return Variant(ptype, self.render(sample, self.templates[0], sample["paraphrases"][k]), {"paraphrase": k, "source": source})
         raise ValueError(f"unknown perturbation {ptype!r}")
 
     def prompt_set(self, sample: dict, ptype: str, n: int) -> list[Variant]:
