@@ -95,7 +95,6 @@ class RunContext:
     backend: CachedBackend
     writer: RecordWriter
     progress: _Progress
-    prompt_format: str
     tokens: dict
 
     @property
@@ -114,17 +113,16 @@ class RunContext:
     ) -> None:
         """Send every unit's requests to the backend in one bulk call; call on_unit_done(unit, results)
         as soon as all of a unit's results are in (so records stream while the stage runs)."""
-        flat, owner = [], []
-        for u, (_, reqs) in enumerate(units):
+        flat, owner, offsets = [], [], []
+        for u, (unit, reqs) in enumerate(units):
+            offsets.append(len(flat))
             flat.extend(reqs)
             owner.extend([u] * len(reqs))
+            if not reqs:  # nothing to ask the model: done already
+                on_unit_done(unit, [])
         if not flat:
             return
-        offsets, pending, results = {}, [len(r) for _, r in units], [None] * len(flat)
-        start = 0
-        for u, (_, reqs) in enumerate(units):
-            offsets[u] = start
-            start += len(reqs)
+        pending, results = [len(r) for _, r in units], [None] * len(flat)
         bar = self.progress.start(f"{self.task} · {label}", len(flat))
         t0, ntok = time.perf_counter(), 0
 
@@ -296,7 +294,7 @@ def run(
     _write_json(manifest_path, manifest)
     writer = RecordWriter(out / "records.jsonl")
     tokens: dict[str, int] = {}
-    ctx = RunContext(spec.name, seed, cached, writer, _Progress(quiet), spec.config.prompt_format, tokens)
+    ctx = RunContext(spec.name, seed, cached, writer, _Progress(quiet), tokens)
     try:
         kind.run(samples, ctx)
         ids = {str(s["id"]) for s in samples}

@@ -1,9 +1,7 @@
 """POSIX: the paper's formula on a hand-computed case, its invariances, the perturbation library,
 the label-based spreads by hand, and an end-to-end run."""
 
-import itertools
 import json
-import re
 
 import numpy as np
 import pytest

@@ -157,3 +157,18 @@ def test_posix_hf_and_vllm_agree_on_smollm(tmp_path, smollm):
         assert h["prompts"] == v["prompts"]
         assert np.abs(np.array(v["logprob_matrix"]) - np.array(h["logprob_matrix"])).max() <= 2e-3
         assert v["psi"] == pytest.approx(h["psi"], abs=1e-3)
+
+
+def test_vllm_scoring_reads_the_prefix_cache_and_stays_exact(vllm_tiny, hf_tiny):
+    # Long shared contexts (several KV blocks), one ending exactly on a block boundary, and
+    # continuations sharing leading tokens: rows that the cache would hide are rescored uncached.
+    block = vllm_tiny.llm.llm_engine.vllm_config.cache_config.block_size
+    ids = hf_tiny.tok.encode(" ".join(["the quick brown fox jumps over the lazy dog"] * 80))
+    contexts = [hf_tiny.tok.tokenizer.decode(ids[:n]) for n in (2 * block + block // 2, 2 * block)]
+    conts = [" and then", " and then it", " but", " and"]
+    reqs = [LoglikelihoodRequest(c, x) for c in contexts for x in conts]
+    before = vllm_tiny.cached_prompt_tokens
+    v, h = vllm_tiny.loglikelihood(reqs), hf_tiny.loglikelihood(reqs)
+    for a, b in zip(v, h):
+        assert a.logprob == pytest.approx(b.logprob, abs=TOL) and a.n_tokens == b.n_tokens
+    assert vllm_tiny.cached_prompt_tokens > before  # contexts were actually shared

@@ -6,7 +6,6 @@ from typing import Sequence
 
 from ..cache import ResponseCache
 from ..errors import did_you_mean
-from ..models import ModelSpec
 from ..requests import Request, Result
 from .base import Backend, OnResult
 

@@ -139,3 +139,25 @@ class Tokenization:
             token_ids.append(tuple(ids))
             reasons.append("stop" if stopped or end is not None else "length")
         return Generation(tuple(texts), tuple(token_ids), prompt_len, tuple(reasons))
+
+
+class LocalBackend(Backend):
+    """A backend that runs the weights in this process (hf, vllm): it tokenises with `Tokenization`
+    and renders chat prompts itself."""
+
+    tok: Tokenization
+    dtype: str
+
+    def dtype_name(self) -> str:
+        return self.dtype
+
+    @property
+    def chat_template(self) -> str | None:
+        return self.tok.chat_template
+
+    def render_chat(self, messages: Message, add_generation_prompt: bool = True) -> str:
+        return self.tok.render_chat(messages, add_generation_prompt)
+
+    def add_eos(self, eos) -> None:
+        """Also stop at the checkpoint's configured end-of-sequence id(s)."""
+        self.tok.eos_ids |= set(eos if isinstance(eos, list) else [eos]) - {None}

@@ -15,13 +15,13 @@ from typing import Sequence
 
 from ..errors import EvalkitError
 from ..models import ModelSpec
-from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult, Message
-from .base import Backend, OnResult, Tokenization
+from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult
+from .base import LocalBackend, OnResult, Tokenization
 
 _DTYPES = {"float32", "bfloat16", "float16"}
 
 
-class HFBackend(Backend):
+class HFBackend(LocalBackend):
     name = "hf"
 
     def __init__(
@@ -58,24 +58,12 @@ class HFBackend(Backend):
             batch_tokens = 32768 if self.device.startswith("cuda") else 4096
         self.batch_tokens = int(batch_tokens)
         self.pad_id = self.tok.pad_id
-        eos = self.hf.generation_config.eos_token_id
-        self.tok.eos_ids |= set(eos if isinstance(eos, list) else [eos]) - {None}
+        self.add_eos(self.hf.generation_config.eos_token_id)
 
-    # --- identity -------------------------------------------------------------------------
     def version(self) -> str:
         import transformers
 
         return transformers.__version__
-
-    def dtype_name(self) -> str:
-        return self.dtype
-
-    @property
-    def chat_template(self) -> str | None:
-        return self.tok.chat_template
-
-    def render_chat(self, messages: Message, add_generation_prompt: bool = True) -> str:
-        return self.tok.render_chat(messages, add_generation_prompt)
 
     # --- batching ---------------------------------------------------------------------------
     def _batches(self, items: list, cost) -> list[list]:
@@ -215,7 +203,7 @@ class HFBackend(Backend):
                     for i, seq in zip(batch, seqs):
                         emit(i, self.tok.finish(len(prompts[i]), [seq] * requests[i].config.n, stop))
 
-                self._run_batches(idx, lambda b: len(b) * (len(prompts[b[0]]) + max_tokens), run)
+                self._run_batches(idx, lambda b, max_tokens=max_tokens: len(b) * (len(prompts[b[0]]) + max_tokens), run)
             for i in sampled:
                 # One request at a time, seeded: the samples do not depend on what else is in the batch.
                 c = requests[i].config

@@ -7,8 +7,16 @@ vLLM's scheduler sees all of it (continuous batching, prefix caching on).
 Log-likelihood = `prompt_logprobs=1` of the continuation tokens in `context + continuation` (vLLM
 always returns the actual token's log-prob and rank, so top-1 gives is-greedy too). vLLM 0.32's
 `prompt_logprob_start` would skip the context rows, but it only works with `prompt_logprob_token_ids`,
-which returns no rank. vLLM does not read the prefix cache for requests that ask for prompt log-probs (their rows would be
-missing), so scoring does not share context KV here; generation does.
+which returns no rank.
+
+Prefix sharing for scoring: vLLM skips the prefix cache for requests with prompt log-probs by
+default, because the rows of cached positions are not recomputed. Only the rows from the last
+context token on are needed, so evalkit lets requests read the cache and checks each output's
+`num_cached_tokens`: where the cached prefix reached into the rows it needs (a context ending on a
+block boundary, or continuations sharing leading tokens), that request is scored again without the
+cache. Requests that share a context (multiple choice, POSIX's N x N) thus forward it about once; a stage
+takes two `generate` calls, one request per distinct context first (requests prefilled in the
+same step cannot read each other's cache), then the rest.
 """
 
 from __future__ import annotations
@@ -18,8 +26,8 @@ from typing import Sequence
 
 from ..errors import EvalkitError
 from ..models import ModelSpec
-from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult, Message
-from .base import Backend, OnResult, Tokenization
+from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult
+from .base import LocalBackend, OnResult, Tokenization
 
 
 def _on_gpu() -> bool:
@@ -31,7 +39,7 @@ def _on_gpu() -> bool:
         return False
 
 
-class VLLMBackend(Backend):
+class VLLMBackend(LocalBackend):
     name = "vllm"
 
     def __init__(
@@ -72,21 +80,11 @@ class VLLMBackend(Backend):
             enable_prefix_caching=enable_prefix_caching,
         )
         self.max_len = self.llm.llm_engine.model_config.max_model_len
-        gen_eos = self.llm.llm_engine.model_config.hf_config.eos_token_id
-        self.tok.eos_ids |= set(gen_eos if isinstance(gen_eos, list) else [gen_eos]) - {None}
+        self.cached_prompt_tokens = 0  # prompt tokens served from the prefix cache while scoring
+        self.add_eos(self.llm.llm_engine.model_config.hf_config.eos_token_id)
 
     def version(self) -> str:
         return self.vllm_version
-
-    def dtype_name(self) -> str:
-        return self.dtype
-
-    @property
-    def chat_template(self) -> str | None:
-        return self.tok.chat_template
-
-    def render_chat(self, messages: Message, add_generation_prompt: bool = True) -> str:
-        return self.tok.render_chat(messages, add_generation_prompt)
 
     def _params(self, **kw):
         from vllm import SamplingParams
@@ -146,10 +144,26 @@ class VLLMBackend(Backend):
             ids = ids[-(self.max_len - 1) :] if len(ids) >= self.max_len else ids
             start = len(ids) - len(cont)
             prompts.append(TokensPrompt(prompt_token_ids=ids))
-            params.append(self._params(max_tokens=1, prompt_logprobs=1, detokenize=False))
+            params.append(self._params(max_tokens=1, prompt_logprobs=1, detokenize=False, skip_reading_prefix_cache=False))
             spans.append((start, ids))
             index.append(i)
-        outs = self.llm.generate(prompts, params, use_tqdm=False) if prompts else []
+        # Requests prefilled in the same step cannot hit each other's cache: first one request per
+        # distinct context (filling the cache), then all the others (reading it).
+        first: dict[tuple, int] = {}
+        for k, (start, ids) in enumerate(spans):
+            first.setdefault(tuple(ids[:start]), k)
+        order = [sorted(first.values()), sorted(set(range(len(spans))) - set(first.values()))]
+        outs: list = [None] * len(prompts)
+        for part in (p for p in order if p):
+            for k, o in zip(part, self.llm.generate([prompts[k] for k in part], [params[k] for k in part], use_tqdm=False)):
+                outs[k] = o
+        # A request whose cached prefix covers a needed row (position start-1 onwards) is rescored uncached.
+        redo = [k for k, o in enumerate(outs) if (o.num_cached_tokens or 0) > spans[k][0] - 1]
+        if redo:
+            again = self._params(max_tokens=1, prompt_logprobs=1, detokenize=False, skip_reading_prefix_cache=True)
+            for k, o in zip(redo, self.llm.generate([prompts[k] for k in redo], again, use_tqdm=False)):
+                outs[k] = o
+        self.cached_prompt_tokens += sum(o.num_cached_tokens or 0 for o in outs)
         for i, (start, ids), o in zip(index, spans, outs):
             total, greedy = 0.0, True
             for pos in range(start, len(ids)):

@@ -42,7 +42,7 @@ class MCQKind(TaskKind):
         """(context, continuations): raw text, or the chat prompt up to the assistant turn."""
         c = self.config
         text = c.template.format(**sample)
-        if ctx.prompt_format == "chat":
+        if c.prompt_format == "chat":
             messages = ((("system", c.system_prompt),) if c.system_prompt else ()) + (("user", text),)
             return ctx.backend.render_chat(messages), list(sample["options"])
         if c.system_prompt:

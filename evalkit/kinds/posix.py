@@ -23,7 +23,7 @@ from ..metrics import mean_metric
 from ..perturb import PERTURBATIONS, PromptBuilder, labels
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..sensitivity import label_metrics, mean_with_bootstrap, psi
-from ..tasks import TaskConfig, read_jsonl, validate
+from ..tasks import TaskConfig, read_jsonl
 from . import TaskKind
 
 Perturbation = Literal["spelling", "template", "paraphrase", "robustness", "mixed", "user"]
@@ -98,7 +98,7 @@ class PosixKind(TaskKind):
         model = PosixMCQSample if self.config.input == "mcq" else PosixInstructionSample
         rows = read_jsonl(self.spec.data_path, model)
         if "user" in self.config.perturbations:
-            for k, r in enumerate(rows):
+            for r in rows:
                 if len(set(r["variants"])) < 2:
                     raise EvalkitError(f"{self.spec.data_path}: sample '{r['id']}': field 'variants': perturbation 'user' needs >= 2 distinct prompts")
         return rows
@@ -188,7 +188,7 @@ class PosixKind(TaskKind):
 
         # Stage 2: every response under every prompt of its set.
         def score_units():
-            for u, (s, ptype, vs) in enumerate(sets):
+            for u, (_, _, vs) in enumerate(sets):
                 ids = [g.token_ids[0] for g in gens[u]]
                 pairs = [(i, j) for i in range(len(vs)) for j in range(len(vs)) if ids[j]]
                 yield (u, pairs), [self._score_request(vs[i].prompt, ids[j]) for i, j in pairs]
