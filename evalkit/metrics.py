@@ -10,11 +10,11 @@ import numpy as np
 Z95 = 1.959963984540054
 
 
-def mean_metric(values: Sequence[float]) -> dict:
+def mean_metric(values: Sequence[float], proportion: bool = False) -> dict:
     """Mean with its standard error (sample std, ddof=1, as lm-eval reports) and a 95% interval.
 
-    For 0/1 values the interval is Wilson's score interval (sane at p near 0 or 1 and small n);
-    otherwise the normal interval mean +- 1.96 se.
+    For a proportion (0/1 values) the interval is Wilson's score interval (sane at p near 0 or 1
+    and small n); otherwise the normal interval mean +- 1.96 se.
     """
     x = np.asarray(values, dtype=float)
     n = int(x.size)
@@ -22,7 +22,9 @@ def mean_metric(values: Sequence[float]) -> dict:
         return {"value": float("nan"), "n": 0}
     mean = float(x.mean())
     se = float(x.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
-    if np.isin(x, (0.0, 1.0)).all():
+    if proportion:
+        if not np.isin(x, (0.0, 1.0)).all():
+            raise ValueError("a proportion needs 0/1 values")
         lo, hi = wilson(mean, n)
     else:
         lo, hi = mean - Z95 * se, mean + Z95 * se

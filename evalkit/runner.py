@@ -101,6 +101,15 @@ class RunContext:
     def done(self) -> set[str]:
         return self.writer.done
 
+    @property
+    def records(self) -> list[dict]:
+        """Every record written so far, this run's and any earlier attempt's."""
+        return self.writer.records
+
+    @property
+    def out(self) -> Path:
+        return self.writer.path.parent
+
     def write(self, record: dict) -> None:
         self.writer.write(record)
 
@@ -311,6 +320,7 @@ def run(
             "n_samples": len(samples),
             "metrics": body["metrics"],
             "breakdown": body.get("breakdown", {}),
+            **{k: v for k, v in body.items() if k not in ("metrics", "breakdown")},  # kind-specific extras
         }
         summary = _finite(summary)
         _write_json(summary_path, summary)

@@ -15,7 +15,7 @@ def test_derived_seeds_are_stable_and_distinct():
 
 
 def test_mean_metric_by_hand():
-    m = mean_metric([1, 0, 1, 1])
+    m = mean_metric([1, 0, 1, 1], proportion=True)
     assert m["value"] == 0.75 and m["n"] == 4
     assert m["stderr"] == pytest.approx(0.5 / 2)  # sample std 0.5 (ddof=1) / sqrt(4)
     lo, hi = wilson(0.75, 4)
@@ -24,5 +24,6 @@ def test_mean_metric_by_hand():
     d = 1 + z * z / 4
     assert lo == pytest.approx((0.75 + z * z / 8) / d - z * math.sqrt(0.75 * 0.25 / 4 + z * z / 64) / d)
     assert (m["ci_low"], m["ci_high"]) == (lo, hi) and hi <= 1.0
+    assert mean_metric([1, 0, 1, 1])["ci_high"] == pytest.approx(0.75 + z * 0.25)  # not a proportion: normal interval
     c = mean_metric([0.5, 1.5, 2.5])
     assert c["value"] == 1.5 and c["ci_low"] == pytest.approx(1.5 - z * 1 / np.sqrt(3))

@@ -13,7 +13,11 @@ from ..tasks import TaskConfig, TaskSpec, read_jsonl
 if TYPE_CHECKING:
     from ..runner import RunContext
 
-KINDS = {"mcq": "evalkit.kinds.mcq:MCQKind", "posix": "evalkit.kinds.posix:PosixKind"}
+KINDS = {
+    "mcq": "evalkit.kinds.mcq:MCQKind",
+    "posix": "evalkit.kinds.posix:PosixKind",
+    "formatspread": "evalkit.kinds.formatspread:FormatSpreadKind",
+}
 
 
 def kind_class(name: str, where: str = "") -> type["TaskKind"]:

@@ -85,5 +85,5 @@ class MCQKind(TaskKind):
         by_cat = defaultdict(list)
         for r in records:
             by_cat[r["category"]].append(r)
-        metrics = lambda rs: {m: mean_metric([r[m] for r in rs]) for m in ("acc", "acc_norm")}  # noqa: E731
+        metrics = lambda rs: {m: mean_metric([r[m] for r in rs], proportion=True) for m in ("acc", "acc_norm")}  # noqa: E731
         return {"metrics": metrics(records), "breakdown": {"category": {c: metrics(rs) for c, rs in sorted(by_cat.items())}}}

@@ -248,7 +248,7 @@ class PosixKind(TaskKind):
             for ptype, rs in by_type.items():
                 if any("correct" in r for r in rs):
                     breakdown["perturbation"][ptype].update(label_metrics(_type_matrix(rs), c.bootstrap, seed))
-            breakdown["variant"] = {col: {"accuracy": mean_metric(pooled[~np.isnan(pooled[:, k]), k])} for k, col in enumerate(columns)}
+            breakdown["variant"] = {col: {"accuracy": mean_metric(pooled[~np.isnan(pooled[:, k]), k], proportion=True)} for k, col in enumerate(columns)}
         return {"metrics": metrics, "breakdown": breakdown}
 
     def write_artifacts(self, out: Path, summary: dict, records: list[dict]) -> None:

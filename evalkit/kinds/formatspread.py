@@ -1,0 +1,236 @@
+"""FormatSpread task kind: accuracy of one model across many plausible prompt formats.
+
+Formats are sampled from the grammar (seeded, saved to OUT/formats.json and reused on resume or
+by `formats_file`, so every model sees identical formats and examples), then searched exhaustively
+or with the Thompson-sampling bandit. One record per (example, format) evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from ..errors import EvalkitError
+from ..formatspread import ATTRIBUTES, Format, atomic_neighbours, exhaustive_search, prefix_match, sample_formats, thompson_search
+from ..metrics import mean_metric, wilson
+from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
+from ..sensitivity import bootstrap_ci
+from .mcq import MCQSample
+from . import TaskKind
+from ..tasks import TaskConfig
+
+
+class FormatSpreadConfig(TaskConfig):
+    n_formats: int = Field(20, ge=2, le=2000)
+    formats_file: str | None = None  # a formats.json from an earlier run: the same formats for another model
+    scoring: Literal["loglikelihood", "generate"] = "loglikelihood"
+    length_normalize: bool = False  # loglikelihood: divide by the label's length in characters
+    search: Literal["exhaustive", "thompson"] = "exhaustive"
+    budget: float = Field(0.25, gt=0, le=1)  # thompson: example evaluations, as a fraction of exhaustive
+    batch: int = Field(20, ge=1)
+    min_pulls: int = Field(2, ge=1)
+    atomic: bool = False  # add, per format, a partner differing in one attribute: per-attribute effects
+    instruction: str = ""  # may name the labels: {labels}, {label_1}, ...
+    max_tokens: int = Field(8, ge=1)  # generate
+    bootstrap: int = Field(1000, ge=100)
+
+
+class FormatSpreadKind(TaskKind):
+    Config = FormatSpreadConfig
+    Sample = MCQSample
+
+    # --- formats ---------------------------------------------------------------------------------
+    def formats(self, out: Path, n_options: int) -> tuple[list[Format], list[tuple[int, int, str]]]:
+        c = self.config
+        saved = out / "formats.json"
+        source = Path(c.formats_file) if c.formats_file else saved if saved.exists() else None
+        if source is not None:
+            try:
+                doc = json.loads(source.read_text())
+                formats = [Format.of(**f) for f in doc["formats"]]
+                pairs = [tuple(p) for p in doc.get("atomic_pairs", [])]
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                raise EvalkitError(f"{source}: field 'formats': not a formats file ({e})") from None
+        else:
+            formats = sample_formats(c.n_formats, self.seed, n_options)
+            pairs = []
+            if c.atomic:
+                for f, g, attr in atomic_neighbours(formats, self.seed):
+                    if g not in formats:
+                        formats.append(g)
+                    pairs.append((formats.index(f), formats.index(g), attr))
+        saved.write_text(json.dumps({"formats": [f.to_dict() for f in formats], "atomic_pairs": pairs}, indent=1))
+        return formats, pairs
+
+    # --- one evaluation --------------------------------------------------------------------------
+    def requests(self, f: Format, s: dict):
+        prompt = f.render(s["question"], s["options"], self.config.instruction)
+        labels = f.labels(len(s["options"]))
+        if self.config.scoring == "generate":
+            return prompt, labels, [GenerateRequest(prompt=prompt, config=GenerationConfig(max_tokens=self.config.max_tokens, stop=("\n\n",)))]
+        lead = "" if prompt[-1:].isspace() else " "
+        return prompt, labels, [LoglikelihoodRequest(prompt, lead + l) for l in labels]
+
+    def judge(self, s: dict, labels: list[str], results) -> tuple[dict, float]:
+        gold = s["gold"]
+        if self.config.scoring == "generate":
+            text = results[0].texts[0]
+            hits = [k for k, l in enumerate(labels) if prefix_match(text, l)]
+            return {"response": text, "pred": hits[0] if hits else None}, float(gold in hits[:1])
+        ll = np.array([r.logprob for r in results])
+        score = ll / np.array([len(l) for l in labels]) if self.config.length_normalize else ll
+        pred = int(np.argmax(score))
+        return {"loglikelihoods": ll.tolist(), "pred": pred}, float(pred == gold)
+
+    def run(self, samples, ctx) -> None:
+        c = self.config
+        self.n_examples = len(samples)
+        formats, self.pairs = self.formats(ctx.out, max(len(s["options"]) for s in samples))
+        self.formats_ = formats
+        known = {(r["id"], r["variant"]): r["correct"] for r in ctx.records if "correct" in r}
+
+        def evaluate(arm: int, examples) -> list[float]:
+            f = formats[arm]
+            out: dict[int, float] = {}
+            units = []
+            for e in examples:
+                s = samples[e]
+                if (str(s["id"]), f.id) in known:
+                    out[e] = known[(str(s["id"]), f.id)]
+                    continue
+                prompt, labels, reqs = self.requests(f, s)
+                units.append(((e, prompt, labels), reqs))
+
+            def finish(unit, results):
+                e, prompt, labels = unit
+                s = samples[e]
+                detail, correct = self.judge(s, labels, results)
+                ctx.write({"id": str(s["id"]), "variant": f.id, "format": arm, "prompt": prompt, "gold_label": labels[s["gold"]],
+                           **detail, "correct": correct})
+                out[e] = correct
+                known[(str(s["id"]), f.id)] = correct
+
+            ctx.stage(f"format {arm}", "generate" if c.scoring == "generate" else "loglikelihood", units, finish)
+            return [out[e] for e in examples]
+
+        n = len(samples)
+        if c.search == "exhaustive":
+            # One stage for everything: the backend sees all formats x examples at once.
+            all_units = []
+            for arm, f in enumerate(formats):
+                for e, s in enumerate(samples):
+                    if (str(s["id"]), f.id) not in known:
+                        prompt, labels, reqs = self.requests(f, s)
+                        all_units.append(((arm, e, prompt, labels), reqs))
+
+            def finish_all(unit, results):
+                arm, e, prompt, labels = unit
+                s = samples[e]
+                detail, correct = self.judge(s, labels, results)
+                ctx.write({"id": str(s["id"]), "variant": formats[arm].id, "format": arm, "prompt": prompt,
+                           "gold_label": labels[s["gold"]], **detail, "correct": correct})
+
+            ctx.stage("all formats", "generate" if c.scoring == "generate" else "loglikelihood", all_units, finish_all)
+            self.search_result = None
+        else:
+            self.search_result = thompson_search(len(formats), n, evaluate, budget=int(c.budget * len(formats) * n),
+                                                 batch=c.batch, min_pulls=c.min_pulls, seed=self.seed)
+
+    # --- summary ---------------------------------------------------------------------------------
+    def summarize(self, records: list[dict]) -> dict:
+        c = self.config
+        formats = self.formats_
+        ids = sorted({r["id"] for r in records})
+        row = {i: k for k, i in enumerate(ids)}
+        col = {f.id: k for k, f in enumerate(formats)}
+        m = np.full((len(ids), len(formats)), np.nan)  # example x format correctness
+        for r in records:
+            m[row[r["id"]], col[r["variant"]]] = r["correct"]
+        complete = [k for k in range(len(formats)) if not np.isnan(m[:, k]).any()]
+        acc = np.nanmean(m, axis=0)
+        if self.search_result is not None:
+            best, worst = self.search_result.best, self.search_result.worst
+        else:
+            best, worst = int(np.argmax(acc)), int(np.argmin(acc))
+        n = len(ids)
+
+        def prop(k):
+            lo, hi = wilson(float(acc[k]), n)
+            return {"value": float(acc[k]), "stderr": float(np.sqrt(acc[k] * (1 - acc[k]) / max(n - 1, 1))), "ci_low": lo, "ci_high": hi, "n": n}
+
+        full = m[:, complete]
+        if c.search == "exhaustive":
+            spread_ci = bootstrap_ci(full, stat=lambda x: np.nanmax(x.mean(0)) - np.nanmin(x.mean(0)), n_boot=c.bootstrap, seed=self.seed)
+        else:  # best and worst are fixed by the search; resample the examples of those two arms
+            pair = m[:, [best, worst]]
+            spread_ci = bootstrap_ci(pair, stat=lambda x: x[:, 0].mean() - x[:, 1].mean(), n_boot=c.bootstrap, seed=self.seed)
+        mean_ci = bootstrap_ci(full, stat=lambda x: x.mean(), n_boot=c.bootstrap, seed=self.seed)
+        evaluated = [k for k in range(len(formats)) if not np.isnan(m[:, k]).all()]
+        metrics = {
+            "acc_max": prop(best),
+            "acc_min": prop(worst),
+            "spread": {"value": float(acc[best] - acc[worst]), "ci_low": spread_ci[0], "ci_high": spread_ci[1], "n": n},
+            "acc_mean": {"value": float(np.mean(acc[complete])), "ci_low": mean_ci[0], "ci_high": mean_ci[1], "n": len(complete)},
+            "acc_default": prop(0),
+            "n_formats": {"value": float(len(evaluated)), "n": len(formats)},
+            "n_evaluations": {"value": float(len(records)), "n": len(formats) * n},
+        }
+        breakdown = {
+            "format": {f.id: {"accuracy": mean_metric(m[~np.isnan(m[:, k]), k], proportion=True)} for k, f in enumerate(formats) if k in evaluated},
+            "attribute": self.attribute_effects(m, acc, complete),
+        }
+        return {"metrics": metrics, "breakdown": breakdown, "formats": {f.id: f.to_dict() for f in formats},
+                "best_format": formats[best].id, "worst_format": formats[worst].id}
+
+    def attribute_effects(self, m, acc, complete) -> dict:
+        """Atomic pairs: mean |acc(f) - acc(g)| over the pairs that change one attribute. Otherwise,
+        per attribute, the range of mean accuracy across its values over the fully evaluated formats."""
+        out = {}
+        if self.pairs:
+            by_attr = defaultdict(list)
+            for a, b, attr in self.pairs:
+                if a in complete and b in complete:
+                    by_attr[attr].append(abs(acc[a] - acc[b]))
+            for attr, diffs in by_attr.items():
+                out[attr] = {"effect": mean_metric(diffs)}
+            return out
+        for attr in ATTRIBUTES:
+            groups = defaultdict(list)
+            for k in complete:
+                groups[self.formats_[k][attr]].append(acc[k])
+            means = [np.mean(v) for v in groups.values()]
+            if len(means) > 1:
+                out[attr] = {"effect": {"value": float(max(means) - min(means)), "n": len(complete)}}
+        return out
+
+    def write_artifacts(self, out: Path, summary: dict, records: list[dict]) -> None:
+        plot_formatspread(summary, out / "formatspread.png")
+
+
+def plot_formatspread(summary: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fmts = sorted(summary["breakdown"]["format"].items(), key=lambda kv: kv[1]["accuracy"]["value"])
+    effects = sorted(summary["breakdown"]["attribute"].items(), key=lambda kv: -kv[1]["effect"]["value"])
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [2, 1]})
+    vals = np.array([m["accuracy"]["value"] for _, m in fmts])
+    lo = np.array([m["accuracy"].get("ci_low", v) for (_, m), v in zip(fmts, vals)])
+    hi = np.array([m["accuracy"].get("ci_high", v) for (_, m), v in zip(fmts, vals)])
+    a1.errorbar(np.arange(len(vals)), vals, yerr=[vals - lo, hi - vals], fmt="o", ms=3, capsize=2)
+    a1.set_xlabel("format (sorted by accuracy)")
+    a1.set_ylabel("accuracy (95% CI)")
+    a1.set_title(f"{summary['task']} · {summary['model']}: spread {summary['metrics']['spread']['value']:.3f}", fontsize=9)
+    a2.barh([k for k, _ in effects][::-1], [v["effect"]["value"] for _, v in effects][::-1], color="#DD8452")
+    a2.set_xlabel("accuracy effect")
+    a2.set_title("per-attribute effect", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
