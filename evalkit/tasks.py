@@ -96,6 +96,8 @@ def load_task(name_or_path: str, overrides: dict[str, Any] | None = None, includ
         raise EvalkitError(f"{path}{where}: malformed YAML: {getattr(e, 'problem', e)}") from None
     if not isinstance(doc, dict):
         raise EvalkitError(f"{path}: expected a mapping of task fields, got {type(doc).__name__}")
+    if "kind" not in doc and "output_type" in doc:
+        doc = lm_eval_task(path, doc)
     if "kind" not in doc:
         raise EvalkitError(f"{path}: field 'kind': required")
     doc = {**doc, **(overrides or {})}
@@ -106,6 +108,17 @@ def load_task(name_or_path: str, overrides: dict[str, Any] | None = None, includ
     h = hashlib.sha256(json.dumps(config.model_dump(), sort_keys=True).encode())
     h.update(data.read_bytes())
     return TaskSpec(config.task, path.resolve(), config, "sha256:" + h.hexdigest())
+
+
+def lm_eval_task(path: Path, doc: dict) -> dict:
+    """An lm-evaluation-harness task YAML becomes a `formatspread` task over the same documents,
+    loaded by lm-eval itself (kinds/formatspread.py), so its format spread can be measured."""
+    if doc.get("output_type") != "multiple_choice":
+        raise EvalkitError(f"{path}: field 'output_type': only lm-eval multiple_choice tasks can be imported, got '{doc.get('output_type')}'")
+    if "task" not in doc:
+        raise EvalkitError(f"{path}: field 'task': required")
+    return {"task": str(doc["task"]), "kind": "formatspread", "data": path.name, "source": "lm-eval", "answer": "text",
+            "description": f"format spread of the lm-eval task {doc['task']}"}
 
 
 def validate(model: type[BaseModel], doc: dict, where: str):
