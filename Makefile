@@ -31,6 +31,7 @@ demo: install
 	$(BIN)/evalkit run mcq_chat -m smollm2-135m-instruct -o $(RESULTS)/mcq_chat/smollm2-135m-instruct/demo
 	$(BIN)/evalkit run posix_mcq -m smollm2-135m-instruct --limit 16 -o $(RESULTS)/posix_mcq/smollm2-135m-instruct/demo
 	$(BIN)/evalkit run posix_instructions -m smollm2-135m-instruct --limit 8 -o $(RESULTS)/posix_instructions/smollm2-135m-instruct/demo
+	$(BIN)/evalkit run formatspread_mcq -m smollm2-135m-instruct --limit 40 -T n_formats=10 -o $(RESULTS)/formatspread_mcq/smollm2-135m-instruct/demo
 	@echo "summaries: $(RESULTS)/*/smollm2-135m-instruct/demo/summary.json"
 
 test: install-dev
@@ -39,3 +40,4 @@ test: install-dev
 bench: install-dev
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_backends.py
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_posix.py
+	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_formatspread.py

@@ -34,29 +34,34 @@ class SearchResult:
 
 
 class _Bank:
-    def __init__(self, n_examples: int, evaluate: Evaluate, order: np.ndarray):
+    """Outcomes seen so far; every arm walks the same shuffled example order, a batch per pull."""
+
+    def __init__(self, n_arms: int, n_examples: int, evaluate: Evaluate, order: np.ndarray):
         self.evaluate, self.order, self.n = evaluate, order, n_examples
         self.outcomes: dict[int, dict[int, float]] = {}
+        self.succ = np.zeros(n_arms)
+        self.count = np.zeros(n_arms, dtype=int)
+        self.pos = np.zeros(n_arms, dtype=int)  # next position in `order` for a pull
         self.calls = 0
 
     def run(self, arm: int, examples) -> None:
-        todo = [e for e in examples if e not in self.outcomes.get(arm, {})]
+        seen = self.outcomes.setdefault(arm, {})
+        todo = [int(e) for e in examples if int(e) not in seen]
         if todo:
             self.calls += len(todo)
             for e, y in zip(todo, self.evaluate(arm, todo)):
-                self.outcomes.setdefault(arm, {})[e] = float(y)
+                seen[e] = float(y)
+                self.succ[arm] += float(y)
+                self.count[arm] += 1
 
-    def unseen(self, arm: int) -> list[int]:
-        seen = self.outcomes.get(arm, {})
-        return [int(e) for e in self.order if int(e) not in seen]
-
-    def counts(self, arm: int) -> tuple[float, int]:
-        v = self.outcomes.get(arm, {})
-        return float(sum(v.values())), len(v)
+    def pull(self, arm: int, batch: int) -> None:
+        idx = self.order[self.pos[arm] : self.pos[arm] + batch]
+        self.pos[arm] += len(idx)
+        self.run(arm, idx)
 
 
 def exhaustive_search(n_arms: int, n_examples: int, evaluate: Evaluate) -> SearchResult:
-    bank = _Bank(n_examples, evaluate, np.arange(n_examples))
+    bank = _Bank(n_arms, n_examples, evaluate, np.arange(n_examples))
     for arm in range(n_arms):
         bank.run(arm, range(n_examples))
     acc = [np.mean(list(bank.outcomes[a].values())) for a in range(n_arms)]
@@ -75,34 +80,28 @@ def thompson_search(
     seed: int = 0,
 ) -> SearchResult:
     rng = np.random.default_rng(seed)
-    bank = _Bank(n_examples, evaluate, rng.permutation(n_examples))
+    bank = _Bank(n_arms, n_examples, evaluate, rng.permutation(n_examples))
     bank.run(default_arm, range(n_examples))
-    s0, n0 = bank.counts(default_arm)
-    p0 = float(np.clip(s0 / n0, 0.02, 0.98))
+    p0 = float(np.clip(bank.succ[default_arm] / n_examples, 0.02, 0.98))
     b0 = prior_strength
     a0 = max(1.1, p0 / (1 - p0) * b0)  # prior mean a0/(a0+b0) = p0, as the reference, but never 1/0
-    arms = [a for a in range(n_arms) if a != default_arm]
+    arms = np.array([a for a in range(n_arms) if a != default_arm])
     steps = max(0, budget - bank.calls) // batch
     pulls = []
-
-    def posterior(a):
-        s, n = bank.counts(a)
-        return a0 + s, b0 + n - s
-
     for phase, steps_here, pick in (("max", steps - steps // 2, np.argmax), ("min", steps // 2, np.argmin)):
         for _ in range(steps_here):
-            live = [a for a in arms if bank.unseen(a)]
-            if not live:
+            live = arms[bank.pos[arms] < n_examples]
+            if not len(live):
                 break
-            theta = [rng.beta(*posterior(a)) for a in live]
-            arm = live[int(pick(theta))]
-            bank.run(arm, bank.unseen(arm)[:batch])
+            theta = rng.beta(a0 + bank.succ[live], b0 + bank.count[live] - bank.succ[live])
+            arm = int(live[pick(theta)])
+            bank.pull(arm, batch)
             pulls.append((phase, arm))
 
     def quantile(a, q):
-        return float(np.quantile(rng.beta(*posterior(a), size=4000), q))
+        return float(np.quantile(rng.beta(a0 + bank.succ[a], b0 + bank.count[a] - bank.succ[a], size=4000), q))
 
-    pulled = [a for a in arms if bank.counts(a)[1] >= min_pulls * batch] or [a for a in arms if bank.counts(a)[1]] or []
+    pulled = [int(a) for a in arms if bank.count[a] >= min_pulls * batch] or [int(a) for a in arms if bank.count[a]]
     candidates = [default_arm] + pulled
     # The default arm is fully evaluated: its posterior is tight, so the quantile rule treats it fairly.
     best = max(candidates, key=lambda a: quantile(a, 0.10))
