@@ -109,52 +109,37 @@ class FormatSpreadKind(TaskKind):
         formats, self.pairs = self.formats(ctx.out, max(len(s["options"]) for s in samples))
         self.formats_ = formats
         known = {(r["id"], r["variant"]): r["correct"] for r in ctx.records if "correct" in r}
+        method = "generate" if c.scoring == "generate" else "loglikelihood"
 
-        def evaluate(arm: int, examples) -> list[float]:
-            f = formats[arm]
-            out: dict[int, float] = {}
+        def evaluate(label: str, pairs) -> None:
+            """Score (format, example) pairs not yet known in one stage, writing a record each."""
             units = []
-            for e in examples:
-                s = samples[e]
-                if (str(s["id"]), f.id) in known:
-                    out[e] = known[(str(s["id"]), f.id)]
-                    continue
-                prompt, labels, reqs = self.requests(f, s)
-                units.append(((e, prompt, labels), reqs))
+            for arm, e in pairs:
+                if (str(samples[e]["id"]), formats[arm].id) not in known:
+                    prompt, answers, reqs = self.requests(formats[arm], samples[e])
+                    units.append(((arm, e, prompt, answers), reqs))
 
             def finish(unit, results):
-                e, prompt, labels = unit
+                arm, e, prompt, answers = unit
                 s = samples[e]
-                detail, correct = self.judge(s, labels, results)
-                ctx.write({"id": str(s["id"]), "variant": f.id, "format": arm, "prompt": prompt, "gold_label": labels[s["gold"]],
-                           **detail, "correct": correct})
-                out[e] = correct
-                known[(str(s["id"]), f.id)] = correct
+                detail, correct = self.judge(s, answers, results)
+                ctx.write({"id": str(s["id"]), "variant": formats[arm].id, "format": arm, "prompt": prompt,
+                           "gold_label": answers[s["gold"]], **detail, "correct": correct})
+                known[(str(s["id"]), formats[arm].id)] = correct
 
-            ctx.stage(f"format {arm}", "generate" if c.scoring == "generate" else "loglikelihood", units, finish)
-            return [out[e] for e in examples]
+            ctx.stage(label, method, units, finish)
 
         n = len(samples)
-        if c.search == "exhaustive":
-            # One stage for everything: the backend sees all formats x examples at once.
-            all_units = []
-            for arm, f in enumerate(formats):
-                for e, s in enumerate(samples):
-                    if (str(s["id"]), f.id) not in known:
-                        prompt, labels, reqs = self.requests(f, s)
-                        all_units.append(((arm, e, prompt, labels), reqs))
-
-            def finish_all(unit, results):
-                arm, e, prompt, labels = unit
-                s = samples[e]
-                detail, correct = self.judge(s, labels, results)
-                ctx.write({"id": str(s["id"]), "variant": formats[arm].id, "format": arm, "prompt": prompt,
-                           "gold_label": labels[s["gold"]], **detail, "correct": correct})
-
-            ctx.stage("all formats", "generate" if c.scoring == "generate" else "loglikelihood", all_units, finish_all)
+        if c.search == "exhaustive":  # one stage: the backend sees all formats x examples at once
+            evaluate("all formats", [(arm, e) for arm in range(len(formats)) for e in range(n)])
             self.search_result = None
         else:
-            self.search_result = thompson_search(len(formats), n, evaluate, budget=int(c.budget * len(formats) * n),
+
+            def pull(arm: int, examples) -> list[float]:
+                evaluate(f"format {arm}", [(arm, e) for e in examples])
+                return [known[(str(samples[e]["id"]), formats[arm].id)] for e in examples]
+
+            self.search_result = thompson_search(len(formats), n, pull, budget=int(c.budget * len(formats) * n),
                                                  batch=c.batch, min_pulls=c.min_pulls, seed=self.seed)
 
     # --- summary ---------------------------------------------------------------------------------
