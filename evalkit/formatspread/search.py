@@ -3,9 +3,9 @@
 `thompson_search` is FormatSpread's bandit (format_evaluation.py) with its weaknesses fixed:
 - the Beta prior is centred on the default format's accuracy p0, clipped to [0.02, 0.98], so a
   perfect (or useless) default format no longer divides by zero;
-- the best / worst arm is chosen among arms pulled at least `min_pulls` times, by a posterior
-  quantile (the 10% quantile for the best, the 90% for the worst), not by the raw empirical
-  accuracy of an arm seen once (a winner's-curse pick);
+- the best / worst arm is not the raw empirical leader of an arm seen once (a winner's-curse
+  pick): among arms pulled at least `min_pulls` times, the `finalists` with the highest (lowest)
+  posterior median are re-scored on every example, and the best (worst) full accuracy wins;
 - the budget counts example evaluations actually made, the default format's full evaluation and
   the final re-scoring included.
 """
@@ -76,6 +76,7 @@ def thompson_search(
     batch: int = 20,
     default_arm: int = 0,
     min_pulls: int = 2,
+    finalists: int = 5,
     prior_strength: float = 5.0,
     seed: int = 0,
 ) -> SearchResult:
@@ -98,14 +99,14 @@ def thompson_search(
             bank.pull(arm, batch)
             pulls.append((phase, arm))
 
-    def quantile(a, q):
-        return float(np.quantile(rng.beta(a0 + bank.succ[a], b0 + bank.count[a] - bank.succ[a], size=4000), q))
+    def median(a):
+        return float(np.median(rng.beta(a0 + bank.succ[a], b0 + bank.count[a] - bank.succ[a], size=2000)))
 
     pulled = [int(a) for a in arms if bank.count[a] >= min_pulls * batch] or [int(a) for a in arms if bank.count[a]]
-    candidates = [default_arm] + pulled
-    # The default arm is fully evaluated: its posterior is tight, so the quantile rule treats it fairly.
-    best = max(candidates, key=lambda a: quantile(a, 0.10))
-    worst = min(candidates, key=lambda a: quantile(a, 0.90))
-    for arm in {best, worst}:
-        bank.run(arm, range(n_examples))  # re-score the chosen arms on every example
+    ranked = sorted([default_arm] + pulled, key=median)
+    top, bottom = ranked[-finalists:], ranked[:finalists]
+    for arm in set(top) | set(bottom):
+        bank.run(arm, range(n_examples))  # re-score the finalists on every example
+    full = lambda a: bank.succ[a] / bank.count[a]  # noqa: E731
+    best, worst = max(top, key=full), min(bottom, key=full)
     return SearchResult(best, worst, bank.outcomes, bank.calls, pulls)

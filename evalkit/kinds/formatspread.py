@@ -40,6 +40,7 @@ class FormatSpreadConfig(TaskConfig):
     budget: float = Field(0.25, gt=0, le=1)  # thompson: example evaluations, as a fraction of exhaustive
     batch: int = Field(20, ge=1)
     min_pulls: int = Field(2, ge=1)
+    finalists: int = Field(5, ge=1)  # thompson: arms per side re-scored on every example before choosing
     atomic: bool = False  # add, per format, a partner differing in one attribute: per-attribute effects
     instruction: str = ""  # may name the labels: {labels}, {label_1}, ...
     max_tokens: int = Field(8, ge=1)  # generate
@@ -140,7 +141,7 @@ class FormatSpreadKind(TaskKind):
                 return [known[(str(samples[e]["id"]), formats[arm].id)] for e in examples]
 
             self.search_result = thompson_search(len(formats), n, pull, budget=int(c.budget * len(formats) * n),
-                                                 batch=c.batch, min_pulls=c.min_pulls, seed=self.seed)
+                                                 batch=c.batch, min_pulls=c.min_pulls, finalists=c.finalists, seed=self.seed)
 
     # --- summary ---------------------------------------------------------------------------------
     def summarize(self, records: list[dict]) -> dict:
