@@ -44,7 +44,7 @@ def budget_needed(banks: list[np.ndarray], seeds: int, batch: int, tol: float = 
             acc = bank.mean(1)
             exhaustive = float(acc.max() - acc.min())
             for s in range(seeds):
-                r = thompson_search(k, n, lambda a, idx: bank[a, list(idx)], budget=int(b * k * n), batch=batch,
+                r = thompson_search(k, n, lambda a, idx, bank=bank: bank[a, list(idx)], budget=int(b * k * n), batch=batch,
                                     finalists=max(1, min(5, k // 64)), seed=s)
                 errors.append(abs((acc[r.best] - acc[r.worst]) - exhaustive))
                 used.append(r.n_evaluations / (k * n))

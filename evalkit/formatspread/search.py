@@ -60,14 +60,6 @@ class _Bank:
         self.run(arm, idx)
 
 
-def exhaustive_search(n_arms: int, n_examples: int, evaluate: Evaluate) -> SearchResult:
-    bank = _Bank(n_arms, n_examples, evaluate, np.arange(n_examples))
-    for arm in range(n_arms):
-        bank.run(arm, range(n_examples))
-    acc = [np.mean(list(bank.outcomes[a].values())) for a in range(n_arms)]
-    return SearchResult(int(np.argmax(acc)), int(np.argmin(acc)), bank.outcomes, bank.calls)
-
-
 def thompson_search(
     n_arms: int,
     n_examples: int,

@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import Field
 
 from ..errors import EvalkitError
-from ..formatspread import ATTRIBUTES, Format, atomic_neighbours, exhaustive_search, prefix_match, sample_formats, thompson_search
+from ..formatspread import ATTRIBUTES, Format, atomic_neighbours, prefix_match, sample_formats, thompson_search
 from ..metrics import mean_metric, wilson
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..sensitivity import bootstrap_ci
