@@ -15,6 +15,17 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .errors import EvalkitError, did_you_mean
 
 
+class _YAMLLoader(yaml.SafeLoader):
+    """Safe YAML that tolerates lm-eval's `!function module.fn` tags (lm-eval resolves them itself)."""
+
+
+_YAMLLoader.add_constructor("!function", lambda loader, node: "!function " + loader.construct_scalar(node))
+
+
+def read_yaml(text: str):
+    return yaml.load(text, Loader=_YAMLLoader)
+
+
 class TaskConfig(BaseModel):
     """Fields every task YAML has; each kind extends it. Unknown fields are errors."""
 
@@ -58,7 +69,7 @@ def find_tasks(include: list[str] | None = None) -> dict[str, Path]:
     for d in task_dirs(include):
         for p in sorted(d.glob("*.y*ml")):
             try:
-                doc = yaml.safe_load(p.read_text())
+                doc = read_yaml(p.read_text())
             except yaml.YAMLError:
                 continue
             if isinstance(doc, dict) and "task" in doc and "kind" in doc:
@@ -89,7 +100,7 @@ def load_task(name_or_path: str, overrides: dict[str, Any] | None = None, includ
         path = tasks[name_or_path]
     text = path.read_text()
     try:
-        doc = yaml.safe_load(text)
+        doc = read_yaml(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""

@@ -156,3 +156,15 @@ def test_non_multiple_choice_lm_eval_yaml_is_refused(tmp_path, capsys):
     p.write_text("task: x\ndataset_path: json\noutput_type: generate_until\ndoc_to_text: '{{q}}'\n")
     code, _, err = evalkit_cli(["run", str(p), "-m", "tiny-random"], capsys)
     assert code == 2 and "field 'output_type': only lm-eval multiple_choice tasks can be imported" in err
+
+
+def test_lm_eval_task_with_function_hooks_is_imported(tmp_path):
+    (tmp_path / "qa.jsonl").write_text("".join(
+        json.dumps({"q": f"What is {i} + {i}?", "choices": [str(2 * i), str(2 * i + 1)], "label": 0}) + "\n" for i in range(4)))
+    (tmp_path / "utils.py").write_text("def doc_to_text(doc):\n    return 'Q: ' + doc['q'] + '\\nA:'\n")
+    (tmp_path / "qa.yaml").write_text(
+        "task: fn_qa\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: qa.jsonl\ntest_split: test\n"
+        "output_type: multiple_choice\ndoc_to_text: !function utils.doc_to_text\ndoc_to_choice: '{{choices}}'\ndoc_to_target: label\n")
+    run = evalkit.run(str(tmp_path / "qa.yaml"), "tiny-random", out=tmp_path / "out", overrides={"n_formats": 2})
+    records = [json.loads(x) for x in (run.out / "records.jsonl").read_text().splitlines()]
+    assert {r["prompt"] for r in records if r["format"] == 0} == {f"Q: What is {i} + {i}?\nA:" for i in range(4)}
