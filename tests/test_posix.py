@@ -153,3 +153,12 @@ def test_generated_paraphrases_are_checked_and_recorded(tmp_path):
                          overrides={**over, "paraphrase_min_similarity": 0.999})
     for r in map(json.loads, (strict.out / "records.jsonl").read_text().splitlines()):
         assert all(not c["kept"] for c in r["paraphrase_checks"] if c["similarity"] < 0.999)
+
+
+def test_posix_refuses_a_backend_without_token_scoring_before_any_call(tmp_path):
+    from evalkit.errors import EvalkitError
+
+    # Nothing listens on port 9: a connection attempt would fail differently (and only after retries).
+    with pytest.raises(EvalkitError, match="backend 'openai' cannot"):
+        evalkit.run("posix_mcq", "tiny-random", "openai", limit=1, out=tmp_path / "o",
+                    backend_options={"base_url": "http://127.0.0.1:9/v1", "max_retries": 0})

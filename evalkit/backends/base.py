@@ -24,6 +24,7 @@ class Backend(ABC):
     """
 
     name: str
+    scores_token_ids = True  # can score given continuation token ids (LoglikelihoodRequest.continuation_ids)
 
     def __init__(self, model: ModelSpec):
         self.model = model

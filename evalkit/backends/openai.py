@@ -25,6 +25,9 @@ from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, Loglik
 from .base import Backend, OnResult
 
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+_NO_TOKEN_SCORING = (
+    "backend 'openai' cannot score given token ids (the API has no token-level scoring); use the hf or vllm backend for this task"
+)
 
 
 class ServerError(Exception):
@@ -34,6 +37,7 @@ class ServerError(Exception):
 class OpenAIBackend(Backend):
     name = "openai"
     remote = True
+    scores_token_ids = False
 
     def __init__(
         self,
@@ -136,10 +140,7 @@ class OpenAIBackend(Backend):
     ) -> list[LoglikelihoodResult]:
         for r in requests:
             if r.continuation_ids is not None:
-                raise EvalkitError(
-                    "backend 'openai' cannot score given token ids (the API has no token-level scoring); "
-                    "use the hf or vllm backend for this task"
-                )
+                raise EvalkitError(_NO_TOKEN_SCORING)
             if not r.context:
                 raise EvalkitError("backend 'openai': log-likelihood needs a non-empty context (the API has no BOS token)")
         try:

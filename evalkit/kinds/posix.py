@@ -163,6 +163,8 @@ class PosixKind(TaskKind):
 
     def run(self, samples, ctx) -> None:
         c = self.config
+        if not ctx.backend.scores_token_ids:  # say so before generating anything
+            raise EvalkitError(f"task kind 'posix' scores the model's own response tokens; backend '{ctx.backend.name}' cannot")
         builder = PromptBuilder(c.input, self.spec.name, ctx.seed, c.typo_rate)
         uses_paraphrases = {"paraphrase", "mixed"} & set(c.perturbations)
         if c.generated_paraphrases and uses_paraphrases:
