@@ -91,7 +91,6 @@ class RunContext:
     """What a task kind sees of a run."""
 
     task: str
-    seed: int
     backend: CachedBackend
     writer: RecordWriter
     progress: _Progress
@@ -303,7 +302,7 @@ def run(
     _write_json(manifest_path, manifest)
     writer = RecordWriter(out / "records.jsonl")
     tokens: dict[str, int] = {}
-    ctx = RunContext(spec.name, seed, cached, writer, _Progress(quiet), tokens)
+    ctx = RunContext(spec.name, cached, writer, _Progress(quiet), tokens)
     try:
         kind.run(samples, ctx)
         ids = {str(s["id"]) for s in samples}

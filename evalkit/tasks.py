@@ -38,6 +38,13 @@ class TaskConfig(BaseModel):
     prompt_format: Literal["raw", "chat"] = "raw"
     system_prompt: str | None = None
 
+    def framed(self, text: str):
+        """The user text as this task presents it: chat messages (system prompt first) for
+        `chat`, else raw text with the system prompt as a leading paragraph."""
+        if self.prompt_format == "chat":
+            return ((("system", self.system_prompt),) if self.system_prompt else ()) + (("user", text),)
+        return self.system_prompt + "\n\n" + text if self.system_prompt else text
+
 
 @dataclass(frozen=True)
 class TaskSpec:

@@ -35,7 +35,7 @@ def unshared_scores(backend, pairs: list[tuple[list[int], list[int]]], batch: in
             chunk = pairs[k : k + batch]
             seqs = [x + y for x, y in chunk]
             width = max(map(len, seqs))
-            ids = torch.full((len(seqs), width), backend.pad_id)
+            ids = torch.full((len(seqs), width), backend.tok.pad_id)
             mask = torch.zeros((len(seqs), width), dtype=torch.long)
             for r, s in enumerate(seqs):
                 ids[r, : len(s)] = torch.tensor(s)

@@ -73,6 +73,13 @@ def trim_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
+def move_boundary_spaces(context: str, continuation: str) -> tuple[str, str]:
+    """lm-eval's rule: trailing spaces of the context belong to the continuation (word boundaries
+    tokenise with the word that follows)."""
+    n_spaces = len(context) - len(context.rstrip())
+    return (context[:-n_spaces], context[-n_spaces:] + continuation) if n_spaces else (context, continuation)
+
+
 class Tokenization:
     """Tokenisation shared by the local backends, following lm-eval's HFLM exactly, so evalkit's
     scores equal lm-eval's and the HF and vLLM backends see identical token ids."""
@@ -108,9 +115,7 @@ class Tokenization:
         and split at the context's length; an empty context is the BOS (else EOS) token."""
         if not context:
             return [self.prefix_token_id], self.encode(continuation)
-        n_spaces = len(context) - len(context.rstrip())
-        if n_spaces:
-            context, continuation = context[:-n_spaces], context[-n_spaces:] + continuation
+        context, continuation = move_boundary_spaces(context, continuation)
         whole, ctx = self.encode(context + continuation), self.encode(context)
         return ctx, whole[len(ctx) :]
 

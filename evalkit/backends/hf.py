@@ -57,7 +57,6 @@ class HFBackend(LocalBackend):
         if batch_tokens == "auto":
             batch_tokens = 32768 if self.device.startswith("cuda") else 4096
         self.batch_tokens = int(batch_tokens)
-        self.pad_id = self.tok.pad_id
         self.add_eos(self.hf.generation_config.eos_token_id)
 
     def version(self) -> str:
@@ -96,7 +95,7 @@ class HFBackend(LocalBackend):
     def _left_pad(self, seqs: list[list[int]]):
         torch = self.torch
         width = max(len(s) for s in seqs)
-        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        ids = torch.full((len(seqs), width), self.tok.pad_id, dtype=torch.long)
         mask = torch.zeros((len(seqs), width), dtype=torch.long)
         for i, s in enumerate(seqs):
             if s:
@@ -152,7 +151,7 @@ class HFBackend(LocalBackend):
             # Every continuation row reuses its context's KV cache: only the continuation is forwarded.
             cache = out.past_key_values
             cache.batch_select_indices(row_ctx)
-            cont_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long, device=self.device)
+            cont_ids = torch.full((len(rows), width), self.tok.pad_id, dtype=torch.long, device=self.device)
             cont_mask = torch.zeros((len(rows), width), dtype=torch.long, device=self.device)
             for r, (_, _, c) in enumerate(rows):
                 if len(c) > 1:
@@ -221,7 +220,7 @@ class HFBackend(LocalBackend):
             do_sample=not greedy,
             num_return_sequences=1 if greedy else c.n,
             eos_token_id=sorted(self.tok.eos_ids),
-            pad_token_id=self.pad_id,
+            pad_token_id=self.tok.pad_id,
             repetition_penalty=1.0,
         )
         if not greedy:

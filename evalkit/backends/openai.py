@@ -22,7 +22,7 @@ import httpx
 from ..errors import EvalkitError
 from ..models import ModelSpec
 from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult, Message
-from .base import Backend, OnResult
+from .base import Backend, OnResult, move_boundary_spaces
 
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 _NO_TOKEN_SCORING = (
@@ -152,10 +152,7 @@ class OpenAIBackend(Backend):
             ) from None
 
     def _loglikelihood_one(self, r: LoglikelihoodRequest) -> LoglikelihoodResult:
-        context, continuation = r.context, r.continuation
-        n_spaces = len(context) - len(context.rstrip())  # lm-eval: boundary spaces go with the continuation
-        if n_spaces:
-            context, continuation = context[:-n_spaces], context[-n_spaces:] + continuation
+        context, continuation = move_boundary_spaces(r.context, r.continuation)
         text = context + continuation
         body = {"model": self.served_model, "prompt": text, "max_tokens": 1, "temperature": 0.0,
                 "echo": True, "logprobs": 1, "seed": 0}

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from ..errors import EvalkitError
 from ..formatspread import ATTRIBUTES, Format, atomic_neighbours, prefix_match, sample_formats, thompson_search
-from ..metrics import mean_metric, wilson
+from ..metrics import mean_metric
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..sensitivity import bootstrap_ci
 from .mcq import MCQSample
@@ -163,9 +163,8 @@ class FormatSpreadKind(TaskKind):
             best, worst = int(np.argmax(acc)), int(np.argmin(acc))
         n = len(ids)
 
-        def prop(k):
-            lo, hi = wilson(float(acc[k]), n)
-            return {"value": float(acc[k]), "stderr": float(np.sqrt(acc[k] * (1 - acc[k]) / max(n - 1, 1))), "ci_low": lo, "ci_high": hi, "n": n}
+        def prop(k):  # best, worst and the default format are evaluated on every example
+            return mean_metric(m[:, k], proportion=True)
 
         full = m[:, complete]
         if c.search == "exhaustive":

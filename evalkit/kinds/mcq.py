@@ -41,13 +41,10 @@ class MCQKind(TaskKind):
     def prompt(self, sample: dict, ctx) -> tuple[str, list[str]]:
         """(context, continuations): raw text, or the chat prompt up to the assistant turn."""
         c = self.config
-        text = c.template.format(**sample)
+        framed = c.framed(c.template.format(**sample))
         if c.prompt_format == "chat":
-            messages = ((("system", c.system_prompt),) if c.system_prompt else ()) + (("user", text),)
-            return ctx.backend.render_chat(messages), list(sample["options"])
-        if c.system_prompt:
-            text = c.system_prompt + "\n\n" + text
-        return text, [c.target_delimiter + o for o in sample["options"]]
+            return ctx.backend.render_chat(framed), list(sample["options"])
+        return framed, [c.target_delimiter + o for o in sample["options"]]
 
     def run(self, samples, ctx) -> None:
         units = []

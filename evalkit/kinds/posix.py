@@ -103,23 +103,18 @@ class PosixKind(TaskKind):
                     raise EvalkitError(f"{self.spec.data_path}: sample '{r['id']}': field 'variants': perturbation 'user' needs >= 2 distinct prompts")
         return rows
 
-    def _messages(self, prompt: str):
-        sys = ((("system", self.config.system_prompt),) if self.config.system_prompt else ())
-        return sys + (("user", prompt),)
-
-    def _generate_request(self, prompt: str, seed: int) -> GenerateRequest:
+    def _generate_request(self, prompt: str) -> GenerateRequest:
         c = self.config
-        cfg = GenerationConfig(max_tokens=c.max_tokens, temperature=0.0, stop=tuple(c.stop), seed=seed)
-        if c.prompt_format == "chat":
-            return GenerateRequest(messages=self._messages(prompt), config=cfg)
-        return GenerateRequest(prompt=(c.system_prompt + "\n\n" + prompt) if c.system_prompt else prompt, config=cfg)
+        cfg = GenerationConfig(max_tokens=c.max_tokens, temperature=0.0, stop=tuple(c.stop), seed=self.seed)
+        framed = c.framed(prompt)
+        return GenerateRequest(messages=framed, config=cfg) if c.prompt_format == "chat" else GenerateRequest(prompt=framed, config=cfg)
 
     def _score_request(self, prompt: str, response_ids) -> LoglikelihoodRequest:
         c = self.config
+        framed = c.framed(prompt)
         if c.prompt_format == "chat":
-            return LoglikelihoodRequest(messages=self._messages(prompt), continuation_ids=response_ids)
-        ctx = (c.system_prompt + "\n\n" + prompt) if c.system_prompt else prompt
-        return LoglikelihoodRequest(context=ctx, continuation_ids=response_ids)
+            return LoglikelihoodRequest(messages=framed, continuation_ids=response_ids)
+        return LoglikelihoodRequest(context=framed, continuation_ids=response_ids)
 
     def _add_generated_paraphrases(self, samples: list[dict], ctx) -> list[dict]:
         """Stage 0: sampled rewrites from the model, checked with MiniLM; returns updated sample copies."""
@@ -132,7 +127,7 @@ class PosixKind(TaskKind):
 
         def request(s):
             cfg = GenerationConfig(max_tokens=128, temperature=0.8, top_p=0.95, n=c.generated_paraphrases,
-                                   seed=derive_seed(ctx.seed, self.spec.name, str(s["id"]), "paraphrase-gen"), stop=("\n\n",))
+                                   seed=derive_seed(self.seed, self.spec.name, str(s["id"]), "paraphrase-gen"), stop=("\n\n",))
             prompt = c.paraphrase_prompt.replace("{text}", s[field])
             if c.prompt_format == "chat":
                 return GenerateRequest(messages=(("user", prompt),), config=cfg)
@@ -165,7 +160,7 @@ class PosixKind(TaskKind):
         c = self.config
         if not ctx.backend.scores_token_ids:  # say so before generating anything
             raise EvalkitError(f"task kind 'posix' scores the model's own response tokens; backend '{ctx.backend.name}' cannot")
-        builder = PromptBuilder(c.input, self.spec.name, ctx.seed, c.typo_rate)
+        builder = PromptBuilder(c.input, self.spec.name, self.seed, c.typo_rate)
         uses_paraphrases = {"paraphrase", "mixed"} & set(c.perturbations)
         if c.generated_paraphrases and uses_paraphrases:
             pending = [s for s in samples if any(f"{s['id']}::{p}" not in ctx.done for p in uses_paraphrases)]
@@ -185,7 +180,7 @@ class PosixKind(TaskKind):
         # Stage 1: one greedy response per prompt (greedy: the seed cannot matter, so it is fixed
         # and identical prompts across sets are one request).
         gens: dict[int, list] = {}
-        units = [(u, [self._generate_request(v.prompt, ctx.seed) for v in vs]) for u, (_, _, vs) in enumerate(sets)]
+        units = [(u, [self._generate_request(v.prompt) for v in vs]) for u, (_, _, vs) in enumerate(sets)]
         ctx.stage("generate", "generate", units, lambda u, res: gens.__setitem__(u, res))
 
         # Stage 2: every response under every prompt of its set.
@@ -232,12 +227,11 @@ class PosixKind(TaskKind):
         by_type = defaultdict(list)
         for r in done:
             by_type[r["variant"]].append(r)
-        seed = self.seed
-        metrics = {"posix": mean_with_bootstrap([r["psi"] for r in done], c.bootstrap, seed)}
+        metrics = {"posix": mean_with_bootstrap([r["psi"] for r in done], c.bootstrap, self.seed)}
         breakdown: dict = {"perturbation": {}}
         for ptype in c.perturbations:
             rs = by_type.get(ptype, [])
-            breakdown["perturbation"][ptype] = {"posix": mean_with_bootstrap([r["psi"] for r in rs], c.bootstrap, seed)}
+            breakdown["perturbation"][ptype] = {"posix": mean_with_bootstrap([r["psi"] for r in rs], c.bootstrap, self.seed)}
         shared = sum(sum(r["prompt_tokens"]) + len(r["prompts"]) * sum(r["response_lengths"]) for r in done)
         unshared = sum(len(r["prompts"]) * (sum(r["prompt_tokens"]) + sum(r["response_lengths"])) for r in done)
         metrics["forwarded_tokens_shared"] = {"value": float(shared), "n": len(done)}
@@ -246,10 +240,10 @@ class PosixKind(TaskKind):
         graded = [r for r in done if "correct" in r]
         if graded:
             pooled, columns = _pooled_matrix(graded)
-            metrics.update(label_metrics(pooled, c.bootstrap, seed))
+            metrics.update(label_metrics(pooled, c.bootstrap, self.seed))
             for ptype, rs in by_type.items():
                 if any("correct" in r for r in rs):
-                    breakdown["perturbation"][ptype].update(label_metrics(_type_matrix(rs), c.bootstrap, seed))
+                    breakdown["perturbation"][ptype].update(label_metrics(_type_matrix(rs), c.bootstrap, self.seed))
             breakdown["variant"] = {col: {"accuracy": mean_metric(pooled[~np.isnan(pooled[:, k]), k], proportion=True)} for k, col in enumerate(columns)}
         return {"metrics": metrics, "breakdown": breakdown}
 
