@@ -103,6 +103,96 @@ def run(
     out.print(f"results: {result.out}")
 
 
+@app.command()
+def rank(
+    judgments: List[str] = typer.Argument(..., help="Battle JSONL files (model_a, model_b, winner[, len_a, len_b]) or tournament run dirs."),
+    method: str = typer.Option("bt", "--method", help="bt | elo | winrate | lc"),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Baseline model (lc)."),
+    n_boot: int = typer.Option(200, "--n-boot", help="Bootstrap resamples for the CIs."),
+    seed: int = typer.Option(0, "--seed"),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Directory for ranking.json, ranking.csv, ratings.png."),
+    as_json: bool = JSON_OPT,
+):
+    """Rank models from pairwise judgments, with bootstrap CIs and rank upper bounds."""
+    from pathlib import Path
+
+    from .tournaments.battles import load_battles
+    from .tournaments.plots import ratings_plot
+    from .tournaments.ratings import rank as rank_models
+
+    battles = load_battles(judgments)
+    df = rank_models(battles, method, baseline=baseline, n_boot=n_boot, seed=seed)
+    doc = {"schema": "evalkit.ranking/v1", "kind": "ranking", "sources": judgments, "n_battles": len(battles),
+           "method": {"type": method, "baseline": baseline, "seed": seed, "n_bootstrap": n_boot},
+           "entries": json.loads(df.to_json(orient="records"))}
+    if output:
+        outdir = Path(output)
+        outdir.mkdir(parents=True, exist_ok=True)
+        (outdir / "ranking.json").write_text(json.dumps(doc, indent=2) + "\n")
+        df.to_csv(outdir / "ranking.csv", index=False)
+        ratings_plot(doc["entries"], outdir / "ratings.png", f"{method} ranking (95% CI), {len(battles)} battles",
+                     xlabel="rating" if method in ("bt", "elo") else "win rate")
+    if as_json:
+        print(json.dumps(doc, indent=2))
+        return
+    table = Table("rank", "rank (UB)", "model", "score", "95% CI", "battles", title=f"{method} · {len(battles)} battles")
+    for e in doc["entries"]:
+        table.add_row(str(e["rank"]), str(e["rank_ub"]), e["model"], f"{e['score']:.4g}", f"[{e['ci_low']:.4g}, {e['ci_high']:.4g}]",
+                      str(e["n_battles"]))
+    out.print(table)
+    if output:
+        out.print(f"ranking: {Path(output) / 'ranking.json'}")
+
+
+@app.command()
+def sweep(
+    config: str = typer.Argument(..., help="Sweep YAML (see tasks/sweeps/)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Sweep directory (default results/sweep/<name>/<model>/<config-hash>)."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="Optuna storage: an RDB URL (several machines, one study) or a journal file path (default OUT/optuna.journal)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the response cache."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress lines."),
+    as_json: bool = JSON_OPT,
+):
+    """DPO / LN-DPO / IPO / SimPO hyperparameter sweep (TRL + peft LoRA, Optuna), every trial evaluated. Resumable."""
+    from .tuning.sweep import run_sweep
+
+    result = run_sweep(config, output, storage, cache=not no_cache, quiet=quiet or as_json)
+    s = result.summary
+    if as_json:
+        print(json.dumps({"out": str(result.out), **s}, indent=2))
+        return
+    fmt = lambda x: "" if x is None or x != x else f"{x:.3f}"  # noqa: E731  (None/NaN: undefined)
+    table = Table("method", "trials", "mean", "median", "iqr", "best", "worst", "test (best config)", "95% CI",
+                  title=f"{s['task']} · {s['model']} · score = {s['score']} · {s['status']}")
+    for name, m in s["breakdown"]["method"].items():
+        t = m.get("test_score") or {}
+        ci = f"[{fmt(t.get('ci_low'))}, {fmt(t.get('ci_high'))}]" if t.get("ci_low") is not None else ""
+        table.add_row(name, str(int(m["n_trials"]["value"])), *(fmt(m[k]["value"]) for k in ("mean", "median", "iqr", "best", "worst")),
+                      fmt(t.get("value")), ci)
+    out.print(table)
+    out.print(f"results: {result.out}")
+
+
+export_app = typer.Typer(no_args_is_help=True, help="Export stored results.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("leaderboard")
+def export_leaderboard(
+    results: List[str] = typer.Argument(..., help="Result dirs, summary.json / ranking.json / lm-eval results_*.json files, or globs."),
+    output: str = typer.Option(..., "-o", "--output", help="Leaderboard JSON file to write."),
+):
+    """Leaderboard JSON (schema evalkit.leaderboard/v1) built from stored results only."""
+    from pathlib import Path
+
+    from .leaderboard import build_leaderboard
+
+    board = build_leaderboard(results)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text(json.dumps(board, indent=2, ensure_ascii=False) + "\n")
+    out.print(f"leaderboard: {output} ({len(board['entries'])} models, method {board['method']['type']})")
+
+
 def main() -> None:
     command = typer.main.get_command(app)
     try:

@@ -17,6 +17,8 @@ KINDS = {
     "mcq": "evalkit.kinds.mcq:MCQKind",
     "posix": "evalkit.kinds.posix:PosixKind",
     "formatspread": "evalkit.kinds.formatspread:FormatSpreadKind",
+    "judge": "evalkit.kinds.judge:JudgeKind",
+    "tournament": "evalkit.kinds.tournament:TournamentKind",
 }
 
 

@@ -1,0 +1,99 @@
+"""Judge quality: the run's model judges labelled pairs (both slot orders by default)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..judging import Combine, JudgePair, Protocol, combine_games, game_request, load_template, orders, read_game
+from ..judging.data import DataFormat, load_pairs
+from ..judging.quality import CLASSES, confusion, judge_quality
+from ..requests import GenerationConfig
+from ..tasks import TaskConfig
+from . import TaskKind
+
+
+class JudgeConfig(TaskConfig):
+    template: str = "mt_bench"  # an id in judges/ or a path
+    protocol: Protocol = "both"
+    combine: Combine = "conservative"
+    max_tokens: int = 512
+    data_format: DataFormat = "auto"
+
+
+class JudgeKind(TaskKind):
+    Config = JudgeConfig
+
+    def __init__(self, spec, seed: int = 0):
+        super().__init__(spec, seed)
+        self.template = load_template(self.config.template)
+
+    def samples(self) -> list[dict]:
+        return load_pairs(self.spec.data_path, self.config.data_format)
+
+    def run(self, samples, ctx) -> None:
+        c = self.config
+        gen = GenerationConfig(max_tokens=c.max_tokens, temperature=0.0, seed=self.seed)
+        units = []
+        for s in samples:
+            if str(s["id"]) in ctx.done:
+                continue
+            pair = JudgePair(s["instruction"], s["response_a"], s["response_b"], s.get("input", ""), str(s["id"]))
+            os_ = orders(c.protocol, self.seed, pair.id)
+            units.append(((s, os_), [game_request(self.template, pair, o, gen, c.prompt_format) for o in os_]))
+
+        def finish(unit, results):
+            s, os_ = unit
+            games = [read_game(self.template, o, g.texts[0]) for o, g in zip(os_, results)]
+            v = combine_games(games, c.combine)
+            ctx.write({
+                "id": str(s["id"]),
+                "family": s.get("family", ""),
+                "label": s["label"],
+                "verdict": v.winner,
+                "score": v.score,
+                "consistent": v.consistent,
+                "games": [{"order": g.order, "verdict": g.verdict, "strength": g.strength, "output": g.raw,
+                           "n_tokens": len(r.token_ids[0])} for g, r in zip(games, results)],
+            })
+
+        ctx.stage("judge", "generate", units, finish)
+
+    def _quality(self, records: list[dict]) -> dict:
+        games = [g for r in records for g in r["games"]]
+        return judge_quality([r["label"] for r in records], [r["verdict"] for r in records], [r["consistent"] for r in records],
+                             n_games=len(games), n_unparsed_games=sum(g["verdict"] is None for g in games), seed=self.seed)
+
+    def summarize(self, records: list[dict]) -> dict:
+        by_family = defaultdict(list)
+        for r in records:
+            by_family[r["family"]].append(r)
+        m = confusion([r["label"] for r in records], [r["verdict"] for r in records])
+        return {
+            "metrics": self._quality(records),
+            "breakdown": {"family": {f: self._quality(rs) for f, rs in sorted(by_family.items())}} if len(by_family) > 1 else {},
+            "judge": {"template": self.template.id, "template_sha256": self.template.sha256, "format": self.template.format,
+                      "position_protocol": self.config.protocol, "combine": self.config.combine},
+            # rows: gold A, B, tie; columns: verdict A, B, tie, unparsed
+            "confusion": {"rows": list(CLASSES), "columns": [*CLASSES, "unparsed"], "counts": m[:3].tolist()},
+        }
+
+    def write_artifacts(self, out, summary, records) -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        conf = summary["confusion"]
+        fig, ax = plt.subplots(figsize=(4.2, 3.4))
+        ax.imshow(conf["counts"], cmap="Blues")
+        for i, row in enumerate(conf["counts"]):
+            for j, v in enumerate(row):
+                ax.text(j, i, str(v), ha="center", va="center")
+        ax.set_xticks(range(4), conf["columns"])
+        ax.set_yticks(range(3), conf["rows"])
+        ax.set_xlabel("judge verdict")
+        ax.set_ylabel("gold label")
+        ax.set_title(f"{summary['judge']['template']} judge · {summary['model']}", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(out / "confusion.png", dpi=110)
+        plt.close(fig)

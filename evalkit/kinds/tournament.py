@@ -1,0 +1,170 @@
+"""A pairwise tournament between variants of the run's model, judged by an LLM, ranked by Bradley–Terry.
+
+Players are what the harness can make from one model: raw vs chat prompting, a system prompt,
+a sampling temperature. Stage 1 generates every player's response to every prompt; then each round
+pairs players (Swiss: by standing, no rematches, `⌈log₂ M⌉ + extra_rounds` rounds; or a full round
+robin) and the judge compares their responses on `prompts_per_match` prompts per match (both slot
+orders by default). The judge is the run's model itself unless the data say otherwise: a self-judged
+tournament measures what that judge prefers, which the judge task quantifies separately.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import EvalkitError
+from ..judging import Combine, JudgePair, Protocol, combine_games, game_request, load_template, orders, read_game
+from ..metrics import mean_metric
+from ..requests import GenerateRequest, GenerationConfig
+from ..seeding import rng
+from ..tasks import TaskConfig
+from ..tournaments.live_swiss import Standings, n_rounds, pair_round
+from ..tournaments.ratings import bradley_terry, win_rate
+from . import TaskKind
+
+
+class Player(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    prompt_format: Literal["raw", "chat"] = "chat"
+    system_prompt: str | None = None
+    temperature: float = 0.0
+
+
+class TournamentConfig(TaskConfig):
+    players: list[Player] = Field(min_length=2)
+    pairing: Literal["swiss", "round_robin"] = "swiss"
+    extra_rounds: int = 1
+    prompts_per_match: int = 8
+    max_tokens: int = 128
+    judge_template: str = "pandalm"
+    judge_protocol: Protocol = "both"
+    judge_combine: Combine = "conservative"
+    judge_max_tokens: int = 64
+    judge_prompt_format: Literal["raw", "chat"] = "chat"
+    n_boot: int = 200
+
+
+class PromptSample(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    instruction: str
+    input: str = ""
+
+
+class TournamentKind(TaskKind):
+    Config = TournamentConfig
+    Sample = PromptSample
+
+    def __init__(self, spec, seed: int = 0):
+        super().__init__(spec, seed)
+        names = [p.name for p in self.config.players]
+        if len(set(names)) != len(names):
+            raise EvalkitError(f"{spec.path}: field 'players': duplicate player name")
+        self.template = load_template(self.config.judge_template)
+
+    def _response_request(self, p: Player, s: dict) -> GenerateRequest:
+        text = s["instruction"] + (f"\n\n{s['input']}" if s.get("input") else "")
+        cfg = GenerationConfig(max_tokens=self.config.max_tokens, temperature=p.temperature,
+                               seed=int(rng(self.seed, self.spec.name, s["id"], p.name).integers(2**31)))
+        if p.prompt_format == "chat":
+            msgs = ((("system", p.system_prompt),) if p.system_prompt else ()) + (("user", text),)
+            return GenerateRequest(messages=msgs, config=cfg)
+        return GenerateRequest(prompt=(p.system_prompt + "\n\n" if p.system_prompt else "") + text, config=cfg)
+
+    def run(self, samples, ctx) -> None:
+        c = self.config
+        # stage 1: every player's response to every prompt
+        units = [((p, s), [self._response_request(p, s)]) for p in c.players for s in samples
+                 if f"{s['id']}::response/{p.name}" not in ctx.done]
+        ctx.stage("responses", "generate", units, lambda u, res: ctx.write({
+            "id": str(u[1]["id"]), "variant": f"response/{u[0].name}", "type": "response", "player": u[0].name,
+            "response": res[0].texts[0], "n_tokens": len(res[0].token_ids[0]), "finish_reason": res[0].finish_reasons[0]}))
+        responses = {(r["player"], r["id"]): r["response"] for r in ctx.records if r.get("type") == "response"}
+
+        names = [p.name for p in c.players]
+        st = Standings(names)
+        rounds = n_rounds(len(names), c.extra_rounds) if c.pairing == "swiss" else 1
+        judge_cfg = GenerationConfig(max_tokens=c.judge_max_tokens, temperature=0.0, seed=self.seed)
+        for r in range(rounds):
+            if c.pairing == "swiss":
+                pairs, bye = pair_round(st)
+            else:
+                pairs, bye = list(itertools.combinations(names, 2)), None
+            units = []
+            for a, b in pairs:
+                k = min(c.prompts_per_match, len(samples))
+                chosen = rng(self.seed, self.spec.name, f"round{r}", f"{a}|{b}").choice(len(samples), k, replace=False)
+                for i in sorted(chosen):
+                    s = samples[i]
+                    variant = f"battle/r{r}/{a}/{b}"
+                    if f"{s['id']}::{variant}" in ctx.done:
+                        continue
+                    pair = JudgePair(s["instruction"], responses[(a, s["id"])], responses[(b, s["id"])], s.get("input", ""),
+                                     f"{s['id']}/{a}/{b}")
+                    os_ = orders(c.judge_protocol, self.seed, pair.id)
+                    units.append(((s, variant, r, a, b, pair, os_),
+                                  [game_request(self.template, pair, o, judge_cfg, c.judge_prompt_format) for o in os_]))
+            ctx.stage(f"round {r + 1}/{rounds}", "generate", units, lambda u, res: self._write_battle(ctx, u, res))
+            # standings from this round's battles (recomputed from records, so a resumed run pairs identically)
+            mine = [x for x in ctx.records if x.get("type") == "battle" and x["round"] == r]
+            for a, b in pairs:
+                battles = [x for x in mine if x["model_a"] == a and x["model_b"] == b and x["score"] is not None]
+                pa = sum(x["score"] for x in battles)
+                pb = len(battles) - pa
+                st.record(a, b, *((1.0, 0.0) if pa > pb else (0.0, 1.0) if pb > pa else (0.5, 0.5)))
+                if c.judge_protocol == "fixed":  # one order: balance who sits in slot A, like chess colours
+                    st.slot_a[a] += 1
+            if bye is not None:
+                st.give_bye(bye)
+        self.standings = st
+
+    def _write_battle(self, ctx, unit, results) -> None:
+        s, variant, r, a, b, pair, os_ = unit
+        games = [read_game(self.template, o, g.texts[0]) for o, g in zip(os_, results)]
+        v = combine_games(games, self.config.judge_combine)
+        ctx.write({
+            "id": str(s["id"]), "variant": variant, "type": "battle", "round": r, "model_a": a, "model_b": b,
+            "winner": {"A": "model_a", "B": "model_b", "tie": "tie", None: None}[v.winner], "score": v.score,
+            "consistent": v.consistent, "len_a": len(pair.response_a), "len_b": len(pair.response_b),
+            "games": [{"order": g.order, "verdict": g.verdict, "output": g.raw} for g in games],
+        })
+
+    def summarize(self, records: list[dict]) -> dict:
+        battles = [r for r in records if r.get("type") == "battle"]
+        games = [g for r in battles for g in r["games"]]
+        decided = pd.DataFrame([r for r in battles if r["winner"] is not None], columns=["model_a", "model_b", "winner"])
+        metrics = {
+            "judge_calls": {"value": len(games), "n": len(games)},
+            "parse_failure_rate": mean_metric([float(g["verdict"] is None) for g in games], proportion=True),
+            "position_consistency": mean_metric([float(r["consistent"]) for r in battles if r["consistent"] is not None], proportion=True),
+        }
+        entries, breakdown = [], {}
+        if len(decided) and len(set(decided["model_a"]) | set(decided["model_b"])) >= 2:
+            bt = bradley_terry(decided, n_boot=self.config.n_boot, seed=self.seed)
+            wr = win_rate(decided, seed=self.seed).set_index("model")
+            for row in bt.itertuples():
+                entries.append({"model": row.model, "rank": int(row.rank), "rank_ub": int(row.rank_ub), "score": row.score,
+                                "ci_low": row.ci_low, "ci_high": row.ci_high, "n_battles": int(row.n_battles),
+                                "wins": int(row.wins), "losses": int(row.losses), "ties": int(row.ties),
+                                "win_rate": float(wr.loc[row.model, "score"])})
+            breakdown["player"] = {e["model"]: {
+                "bt_rating": {"value": e["score"], "ci_low": e["ci_low"], "ci_high": e["ci_high"], "n": e["n_battles"]},
+                "win_rate": {"value": e["win_rate"], "ci_low": float(wr.loc[e["model"], "ci_low"]),
+                             "ci_high": float(wr.loc[e["model"], "ci_high"]), "n": e["n_battles"]}} for e in entries}
+        return {"metrics": metrics, "breakdown": breakdown, "entries": entries,
+                "method": {"type": "bt", "n_bootstrap": self.config.n_boot, "seed": self.seed, "pairing": self.config.pairing},
+                "judge": {"model": "self", "prompt_id": self.template.id, "prompt_sha": self.template.sha256,
+                          "position_protocol": self.config.judge_protocol, "tie_rule": self.config.judge_combine}}
+
+    def write_artifacts(self, out, summary, records) -> None:
+        if summary.get("entries"):
+            from ..tournaments.plots import ratings_plot
+
+            ratings_plot(summary["entries"], out / "ratings.png", f"{summary['task']} · Bradley–Terry (95% CI)")

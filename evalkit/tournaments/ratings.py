@@ -1,0 +1,230 @@
+"""Ratings from pairwise battles: Bradley–Terry (MLE), Elo, win rate, length-controlled win rate.
+
+A battle is a row `model_a, model_b, winner` with winner in {"model_a", "model_b", "tie"} (Chatbot
+Arena's columns); a tie counts half a win for each side everywhere. Optional `len_a`, `len_b`
+(response lengths in characters) feed the length-controlled win rate.
+
+Every method returns one row per model with `score`, `ci_low`, `ci_high` (95% percentile bootstrap,
+seeded), `rank` (1 = best by score) and `rank_ub` (Chatbot Arena's "rank upper bound": 1 + the number
+of models whose lower bound is above this model's upper bound, so models whose CIs overlap share a rank).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from ..errors import EvalkitError
+
+LN10 = math.log(10)
+SCALE, BASE = 400.0, 1000.0  # Elo-style display scale shared by BT and Elo
+METHODS = ("bt", "elo", "winrate", "lc")
+
+
+def check_battles(battles: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
+    for col in ("model_a", "model_b", "winner"):
+        if col not in battles.columns:
+            raise EvalkitError(f"{where}: field '{col}': required in every battle")
+    bad = ~battles["winner"].isin(["model_a", "model_b", "tie"])
+    if bad.any():
+        raise EvalkitError(f"{where}: field 'winner': must be model_a, model_b or tie, got '{battles['winner'][bad].iloc[0]}'")
+    if (battles["model_a"] == battles["model_b"]).any():
+        raise EvalkitError(f"{where}: field 'model_b': a model cannot battle itself")
+    if battles.empty:
+        raise EvalkitError(f"{where}: no battles")
+    return battles.reset_index(drop=True)
+
+
+def _encode(battles: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    models = sorted(set(battles["model_a"]) | set(battles["model_b"]))
+    index = {m: i for i, m in enumerate(models)}
+    a = battles["model_a"].map(index).to_numpy()
+    b = battles["model_b"].map(index).to_numpy()
+    y = battles["winner"].map({"model_a": 1.0, "model_b": 0.0, "tie": 0.5}).to_numpy()
+    return models, a, b, y
+
+
+def _bt_fit(a: np.ndarray, b: np.ndarray, y: np.ndarray, w: np.ndarray, n_models: int, l2: float) -> np.ndarray:
+    """β minimising the weighted binary cross-entropy of P(a beats b) = σ(ln10 (β_a − β_b)), a tie being
+    half a win and half a loss. A small ridge (l2 per unit weight) keeps β finite when a model won or
+    lost every battle (where the MLE does not exist); the result is centred, so mean rating = BASE."""
+    total = w.sum()
+
+    def f(beta):
+        d = LN10 * (beta[a] - beta[b])
+        p = 1 / (1 + np.exp(-d))
+        # log σ(d) and log σ(−d) without overflow
+        loss = -(w * (y * -np.logaddexp(0, -d) + (1 - y) * -np.logaddexp(0, d))).sum() + l2 * total * (beta @ beta)
+        g_row = -w * (y - p) * LN10
+        grad = np.bincount(a, g_row, n_models) - np.bincount(b, g_row, n_models) + 2 * l2 * total * beta
+        return loss, grad
+
+    res = minimize(f, np.zeros(n_models), jac=True, method="L-BFGS-B", options={"gtol": 1e-9, "maxiter": 1000})
+    beta = res.x
+    return beta - beta.mean()
+
+
+def _unique(a, b, y, n_models):
+    """Battles deduplicated into unique (a, b, outcome) rows with counts (FastChat's compute_bt)."""
+    key = (a * n_models + b) * 3 + (y * 2).astype(np.int64)
+    uniq, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[inverse] = np.arange(len(key))
+    return a[first], b[first], y[first], counts.astype(float)
+
+
+def _rank_ub(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    return 1 + (lo[None, :] > hi[:, None]).sum(axis=1)
+
+
+def _table(models, score, lo, hi, a, b, y) -> pd.DataFrame:
+    n = len(models)
+    wins = np.bincount(a, y == 1, n) + np.bincount(b, y == 0, n)
+    losses = np.bincount(a, y == 0, n) + np.bincount(b, y == 1, n)
+    ties = np.bincount(a, y == 0.5, n) + np.bincount(b, y == 0.5, n)
+    df = pd.DataFrame({"model": models, "score": score, "ci_low": lo, "ci_high": hi,
+                       "n_battles": (wins + losses + ties).astype(int), "wins": wins.astype(int),
+                       "losses": losses.astype(int), "ties": ties.astype(int)})
+    df["rank"] = df["score"].rank(ascending=False, method="min").astype(int)
+    df["rank_ub"] = _rank_ub(df["ci_low"].to_numpy(), df["ci_high"].to_numpy())
+    return df.sort_values(["rank", "model"]).reset_index(drop=True)
+
+
+def bradley_terry(battles: pd.DataFrame, n_boot: int = 200, seed: int = 0, l2: float = 1e-6) -> pd.DataFrame:
+    """BT ratings (400·β + 1000): the point estimate is the full-data MLE (not a bootstrap median, so it
+    does not depend on the seed); the CI resamples the unique-row counts from a multinomial, as Chatbot
+    Arena's compute_bootstrap_bt does."""
+    battles = check_battles(battles)
+    models, a, b, y = _encode(battles)
+    ua, ub, uy, counts = _unique(a, b, y, len(models))
+    beta = _bt_fit(ua, ub, uy, counts, len(models), l2)
+    rng = np.random.default_rng(seed)
+    boots = np.array([_bt_fit(ua, ub, uy, w.astype(float), len(models), l2)
+                      for w in rng.multinomial(int(counts.sum()), counts / counts.sum(), size=n_boot)])
+    lo, hi = np.percentile(boots, [2.5, 97.5], axis=0)
+    return _table(models, SCALE * beta + BASE, SCALE * lo + BASE, SCALE * hi + BASE, a, b, y)
+
+
+def _elo(a, b, y, n_models, k):
+    r = np.full(n_models, BASE)
+    for i, j, s in zip(a, b, y):
+        e = 1 / (1 + 10 ** ((r[j] - r[i]) / SCALE))
+        r[i] += k * (s - e)
+        r[j] -= k * (s - e)
+    return r
+
+
+def elo(battles: pd.DataFrame, k: float = 4.0, n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Online Elo in the battles' order (FastChat compute_elo: K=4, init 1000). It depends on the order,
+    which is why BT is the default; the CI bootstraps battles (resampled with replacement, new order)."""
+    battles = check_battles(battles)
+    models, a, b, y = _encode(battles)
+    rng = np.random.default_rng(seed)
+    boots = np.array([_elo(a[idx], b[idx], y[idx], len(models), k) for idx in rng.integers(0, len(a), (n_boot, len(a)))])
+    lo, hi = np.percentile(boots, [2.5, 97.5], axis=0)
+    return _table(models, _elo(a, b, y, len(models), k), lo, hi, a, b, y)
+
+
+def win_rate(battles: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Share of battle points won, a tie being half (FastChat's win_rate_adjusted), over all opponents."""
+    battles = check_battles(battles)
+    models, a, b, y = _encode(battles)
+    n = len(models)
+
+    def rate(idx):
+        pts = np.bincount(a[idx], y[idx], n) + np.bincount(b[idx], 1 - y[idx], n)
+        games = np.bincount(a[idx], minlength=n) + np.bincount(b[idx], minlength=n)
+        return pts / np.maximum(games, 1)
+
+    rng = np.random.default_rng(seed)
+    boots = np.array([rate(idx) for idx in rng.integers(0, len(a), (n_boot, len(a)))])
+    lo, hi = np.percentile(boots, [2.5, 97.5], axis=0)
+    return _table(models, rate(np.arange(len(a))), lo, hi, a, b, y)
+
+
+def _lc_fit(y: np.ndarray, x: np.ndarray) -> tuple[float, float]:
+    """Logistic GLM logit P(win) = θ + φ·x on soft targets y ∈ [0, 1] (MLE, tiny ridge for separation)."""
+
+    def f(p):
+        d = p[0] + p[1] * x
+        q = 1 / (1 + np.exp(-d))
+        loss = -(y * -np.logaddexp(0, -d) + (1 - y) * -np.logaddexp(0, d)).sum() + 1e-6 * len(y) * (p @ p)
+        g = -(y - q)
+        return loss, np.array([g.sum(), (g * x).sum()]) + 2e-6 * len(y) * p
+
+    res = minimize(f, np.zeros(2), jac=True, method="L-BFGS-B", options={"gtol": 1e-10})
+    return float(res.x[0]), float(res.x[1])
+
+
+def _lc(y: np.ndarray, len_m: np.ndarray, len_b: np.ndarray) -> float:
+    dlen = len_b - len_m
+    sd = dlen.std()
+    x = np.tanh(dlen / sd) if sd > 0 else np.zeros_like(dlen)
+    return 1 / (1 + math.exp(-_lc_fit(y, x)[0]))
+
+
+def length_controlled(battles: pd.DataFrame, baseline: str, n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
+    """AlpacaEval 2's length-controlled win rate (Dubois et al. 2024) of each model against `baseline`.
+
+    One GLM per model (so adding a model never moves another's score):
+    P(m beats b) = σ(θ + φ·tanh(Δlen / std(Δlen))), Δlen = len(baseline) − len(model) in characters;
+    LC = σ(θ), the win rate with the length difference set to 0. Differences from AlpacaEval, on purpose:
+    no instruction-difficulty term (it needs difficulties pre-fitted on many models' outputs for the
+    same instructions), and a plain MLE instead of L1 LogisticRegressionCV with gamed-baseline rows.
+    The CI bootstraps that model's battles. `score` is LC in [0, 1]; `raw_win_rate` is beside it."""
+    battles = check_battles(battles)
+    for col in ("len_a", "len_b"):
+        if col not in battles.columns or battles[col].isna().any():
+            raise EvalkitError(f"battles: field '{col}': the length-controlled win rate needs response lengths")
+    involved = (battles["model_a"] == baseline) | (battles["model_b"] == baseline)
+    if not involved.any():
+        names = sorted(set(battles["model_a"]) | set(battles["model_b"]))
+        raise EvalkitError(f"--baseline: '{baseline}' has no battles; models: {', '.join(names)}")
+    rng = np.random.default_rng(seed)
+    rows = []
+    bt = battles[involved]
+    for model in sorted((set(bt["model_a"]) | set(bt["model_b"])) - {baseline}):
+        mine = bt[(bt["model_a"] == model) | (bt["model_b"] == model)]
+        as_a = (mine["model_a"] == model).to_numpy()
+        y = np.where(as_a, mine["winner"].map({"model_a": 1.0, "model_b": 0.0, "tie": 0.5}),
+                     mine["winner"].map({"model_a": 0.0, "model_b": 1.0, "tie": 0.5}))
+        len_m = np.where(as_a, mine["len_a"], mine["len_b"]).astype(float)
+        len_b = np.where(as_a, mine["len_b"], mine["len_a"]).astype(float)
+        boots = np.array([_lc(y[idx], len_m[idx], len_b[idx]) for idx in rng.integers(0, len(y), (n_boot, len(y)))])
+        score, raw = _lc(y, len_m, len_b), float(y.mean())
+        rows.append({"model": model, "score": score, "ci_low": float(np.percentile(boots, 2.5)),
+                     "ci_high": float(np.percentile(boots, 97.5)), "raw_win_rate": raw, "n_battles": len(y),
+                     "wins": int((y == 1).sum()), "losses": int((y == 0).sum()), "ties": int((y == 0.5).sum()),
+                     # AlpacaEval warns when LC and raw differ this much: the GLM may have failed
+                     "lc_warning": abs(score - raw) > max(0.10, 0.25 * raw)})
+    df = pd.DataFrame(rows)
+    df["rank"] = df["score"].rank(ascending=False, method="min").astype(int)
+    df["rank_ub"] = _rank_ub(df["ci_low"].to_numpy(), df["ci_high"].to_numpy())
+    return df.sort_values(["rank", "model"]).reset_index(drop=True)
+
+
+def rank(battles: pd.DataFrame, method: str = "bt", baseline: str | None = None, n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
+    if method == "bt":
+        return bradley_terry(battles, n_boot=n_boot, seed=seed)
+    if method == "elo":
+        return elo(battles, n_boot=n_boot, seed=seed)
+    if method == "winrate":
+        return win_rate(battles, n_boot=n_boot, seed=seed)
+    if method == "lc":
+        if baseline is None:
+            raise EvalkitError("--baseline: the length-controlled win rate needs a baseline model")
+        return length_controlled(battles, baseline, n_boot=n_boot, seed=seed)
+    from ..errors import did_you_mean
+
+    raise did_you_mean("ranking method", method, METHODS)
+
+
+def battles_from_verdicts(pairs: Sequence[tuple[str, str]], winners: Sequence[str | None]) -> pd.DataFrame:
+    """(model_a, model_b) + pair verdicts A / B / tie (None: unparsed, dropped as FastChat does)."""
+    rows = [{"model_a": a, "model_b": b, "winner": {"A": "model_a", "B": "model_b", "tie": "tie"}[w]}
+            for (a, b), w in zip(pairs, winners) if w is not None]
+    return pd.DataFrame(rows, columns=["model_a", "model_b", "winner"])

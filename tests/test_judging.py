@@ -1,0 +1,364 @@
+"""Pairwise judging: strict parsers, both-order protocol, judge-quality metrics, data loaders, and
+the judge / tournament kinds end to end (with tiny-random through the CLI, and with a scripted
+judge whose preferences are known)."""
+
+import json
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import EVALKIT
+from evalkit.errors import EvalkitError
+from evalkit.judging import (Game, JudgePair, combine_games, game_request, load_template, orders, parse_arena_hard,
+                             parse_mt_bench, parse_pandalm, read_game)
+from evalkit.judging.data import load_pairs
+from evalkit.judging.quality import cohen_kappa, confusion, judge_quality, macro_prf
+from evalkit.requests import Generation, GenerationConfig
+
+
+# ------------------------------------------------------------------ parsers
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("1\n### Reason: more accurate", ("A", 1)),
+    ("2", ("B", 1)),
+    ("Tie\n### Reason: same", ("tie", 0)),
+    ("  \n\ntie", ("tie", 0)),
+    ("### Evaluation:\n2\n### Reason: x", ("B", 1)),
+    ("<s>1</s>", ("A", 1)),
+    ("Response 1 is better", (None, 0)),   # PandaLM's own parser would call this a Tie
+    ("3", (None, 0)),
+    ("", (None, 0)),
+])
+def test_parse_pandalm(text, expected):
+    assert parse_pandalm(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("A is more helpful. [[A]]", ("A", 1)),
+    ("[[B]]", ("B", 1)),
+    ("Both fine. [[C]]", ("tie", 0)),
+    ("I'd say [[A]]... no wait, [[B]]", (None, 0)),  # two different verdicts: unparsed, not the first found
+    ("[[A]] and again [[A]]", ("A", 1)),
+    ("A is better", (None, 0)),
+    ("[A]", (None, 0)),
+])
+def test_parse_mt_bench(text, expected):
+    assert parse_mt_bench(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("My final verdict is tie: [[A=B]]", ("tie", 0)),
+    ("[[A>>B]]", ("A", 2)),
+    ("[[A>B]]", ("A", 1)),
+    ("[[B>A]]", ("B", 1)),
+    ("[[B>>A]]", ("B", 2)),
+    ("first [[A>B]] then final [[B>>A]]", ("B", 2)),  # Arena-Hard takes the last label
+    ("[[A>>>B]]", (None, 0)),
+    ("A is better", (None, 0)),
+])
+def test_parse_arena_hard(text, expected):
+    assert parse_arena_hard(text) == expected
+
+
+def test_swapped_game_maps_back_to_pair_orientation():
+    tpl = load_template("mt_bench")
+    assert read_game(tpl, "AB", "[[A]]").verdict == "A"
+    assert read_game(tpl, "BA", "[[A]]").verdict == "B"  # slot A held response_b
+    assert read_game(tpl, "BA", "[[C]]").verdict == "tie"
+    assert read_game(tpl, "BA", "garbage").verdict is None
+
+
+def test_game_request_swaps_the_responses():
+    tpl = load_template("pandalm")
+    pair = JudgePair("Say hi.", "RESP-ONE", "RESP-TWO", input="context here")
+    cfg = GenerationConfig(max_tokens=8)
+    ab = game_request(tpl, pair, "AB", cfg, "raw").prompt
+    ba = game_request(tpl, pair, "BA", cfg, "raw").prompt
+    assert ab.index("RESP-ONE") < ab.index("RESP-TWO") and ba.index("RESP-TWO") < ba.index("RESP-ONE")
+    assert "### Input:\ncontext here" in ab and "with an Input" in ab
+    chat = game_request(load_template("mt_bench"), pair, "AB", cfg, "chat")
+    assert chat.messages[0][0] == "system" and "[[C]]" in chat.messages[0][1]
+
+
+def test_combine_rules():
+    g = lambda o, v: Game(o, "", v)  # noqa: E731
+    agree = combine_games([g("AB", "A"), g("BA", "A")], "conservative")
+    assert (agree.winner, agree.score, agree.consistent) == ("A", 1.0, True)
+    flip = combine_games([g("AB", "A"), g("BA", "B")], "conservative")  # position bias: each order picks slot A
+    assert (flip.winner, flip.score, flip.consistent) == ("tie", 0.5, False)
+    assert combine_games([g("AB", "A"), g("BA", None)], "conservative").winner is None
+    avg = combine_games([g("AB", "A"), g("BA", "tie")], "average")
+    assert (avg.winner, avg.score) == ("A", 0.75)
+    assert combine_games([g("AB", None), g("BA", "B")], "average").winner == "B"
+    assert combine_games([g("AB", None), g("BA", None)], "average").winner is None
+    assert combine_games([g("AB", "B"), g("BA", "A")], "average").winner == "tie"
+
+
+def test_orders_protocols_are_seeded():
+    assert orders("both", 0, "x") == ("AB", "BA") and orders("fixed", 0, "x") == ("AB",)
+    picks = [orders("random", 3, f"p{i}")[0] for i in range(200)]
+    assert picks == [orders("random", 3, f"p{i}")[0] for i in range(200)]
+    assert 70 < picks.count("BA") < 130
+    with pytest.raises(EvalkitError):
+        orders("sometimes", 0, "x")
+
+
+# ------------------------------------------------------------------ judge-quality metrics
+
+
+def test_quality_metrics_on_a_hand_computed_confusion_matrix():
+    # gold   A A A A B B B T T T
+    # judge  A A B - B B A T A B       (- = unparsed)
+    gold = list("AAAABBB") + ["tie"] * 3
+    pred = ["A", "A", "B", None, "B", "B", "A", "tie", "A", "B"]
+    m = confusion(gold, pred)
+    assert m[:3].tolist() == [[2, 1, 0, 1], [1, 2, 0, 0], [1, 1, 1, 0]]
+    # per class: A P=2/4 R=2/4 F=.5; B P=2/4 R=2/3 F=4/7; tie P=1/1 R=1/3 F=.5
+    p, r, f = macro_prf(m)
+    assert p == pytest.approx((0.5 + 0.5 + 1) / 3)
+    assert r == pytest.approx((0.5 + 2 / 3 + 1 / 3) / 3)
+    assert f == pytest.approx((0.5 + 4 / 7 + 0.5) / 3)
+    # kappa: po = 5/10; pe = sum_c gold_c * pred_c = .4*.4 + .3*.4 + .3*.1 (unparsed has no gold mass)
+    pe = 0.4 * 0.4 + 0.3 * 0.4 + 0.3 * 0.1
+    assert cohen_kappa(m) == pytest.approx((0.5 - pe) / (1 - pe))
+    q = judge_quality(gold, pred, consistent=[True, False, None, True], n_games=20, n_unparsed_games=3)
+    assert q["accuracy"]["value"] == 0.5 and q["accuracy"]["n"] == 10
+    assert q["agreement_with_tie"]["value"] == pytest.approx(5 / 9) and q["agreement_with_tie"]["n"] == 9
+    # without ties: drop gold ties and tie verdicts -> pairs (A,A)(A,A)(A,B)(B,B)(B,B)(B,A): 4/6
+    assert q["agreement_without_tie"]["value"] == pytest.approx(4 / 6) and q["agreement_without_tie"]["n"] == 6
+    assert q["position_consistency"]["value"] == pytest.approx(2 / 3) and q["position_consistency"]["n"] == 3
+    assert q["parse_failure_rate"]["value"] == pytest.approx(0.15)
+    assert q["macro_f1"]["ci_low"] <= q["macro_f1"]["value"] <= q["macro_f1"]["ci_high"]
+
+
+def test_quality_agrees_with_sklearn():
+    sklearn = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    gold = list(rng.choice(["A", "B", "tie"], 300))
+    pred = [g if rng.random() < 0.6 else rng.choice(["A", "B", "tie"]) for g in gold]
+    m = confusion(gold, pred)
+    assert macro_prf(m)[2] == pytest.approx(sklearn.f1_score(gold, pred, average="macro"))
+    assert macro_prf(m)[0] == pytest.approx(sklearn.precision_score(gold, pred, average="macro"))
+    assert cohen_kappa(m) == pytest.approx(sklearn.cohen_kappa_score(gold, pred))
+
+
+# ------------------------------------------------------------------ data loaders
+
+
+def test_loaders_pandalm_judgebench_evalkit(tmp_path):
+    panda = tmp_path / "testset-v1.json"
+    panda.write_text(json.dumps([
+        {"idx": 0, "motivation_app": "x", "cmp_key": "opt-7b_pythia-6.9b", "instruction": "i0", "input": "", "response1": "a",
+         "response2": "b", "annotator1": 1, "annotator2": 1, "annotator3": 0},
+        {"idx": 1, "cmp_key": "k", "instruction": "i1", "input": "ctx", "response1": "a", "response2": "b",
+         "annotator1": 0, "annotator2": 2, "annotator3": 0},
+        {"idx": 2, "cmp_key": "k", "instruction": "i2", "input": "", "response1": "a", "response2": "b",
+         "annotator1": 0, "annotator2": 1, "annotator3": 2},  # no majority: skipped
+    ]))
+    rows = load_pairs(panda)
+    assert [(r["id"], r["label"]) for r in rows] == [("0", "A"), ("1", "tie")]
+    jb = tmp_path / "judgebench.jsonl"
+    jb.write_text("\n".join(json.dumps({"pair_id": f"p{i}", "original_id": "o", "source": "mmlu-pro-law", "question": "q",
+                                        "response_model": "gpt-4o", "response_A": "x", "response_B": "y", "label": lab})
+                            for i, lab in enumerate(["A>B", "B>A"])))
+    assert [r["label"] for r in load_pairs(jb)] == ["A", "B"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "1", "instruction": "i", "response_a": "a", "response_b": "b", "label": "C"}) + "\n")
+    with pytest.raises(EvalkitError, match=r"bad.jsonl:1: field 'label'"):
+        load_pairs(bad)
+
+
+def test_template_errors(tmp_path):
+    with pytest.raises(EvalkitError, match="did you mean"):
+        load_template("mt_bnch")
+    t = tmp_path / "t.yaml"
+    t.write_text("id: x\nformat: mt_bench\nprompt: '{instruction} {nope}'\n")
+    with pytest.raises(EvalkitError, match="field 'prompt'"):
+        load_template(str(t))
+    t.write_text("id: x\nformat: stars\nprompt: '{instruction}'\n")
+    with pytest.raises(EvalkitError, match="field 'format'"):
+        load_template(str(t))
+
+
+# ------------------------------------------------------------------ kinds end to end
+
+PAIRS = [
+    {"id": "j1", "instruction": "What is 3*4?", "response_a": "12", "response_b": "13", "label": "A", "family": "correctness"},
+    {"id": "j2", "instruction": "What is 5+5?", "response_a": "11", "response_b": "10", "label": "B", "family": "correctness"},
+    {"id": "j3", "instruction": "Capital of Italy?", "response_a": "Rome.", "response_b": "Rome. I hope this helps!",
+     "label": "tie", "family": "verbosity_tie"},
+    {"id": "j4", "instruction": "Reply in lowercase.", "response_a": "OK SURE", "response_b": "ok sure", "label": "B",
+     "family": "instruction_following"},
+]
+
+
+def _write(tmp_path, name, rows):
+    (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_judge_task_cli_on_tiny_random(tmp_path):
+    _write(tmp_path, "pairs.jsonl", PAIRS)
+    (tmp_path / "judge.yaml").write_text("task: judge_t\nkind: judge\ndata: pairs.jsonl\ntemplate: pandalm\nmax_tokens: 6\n")
+    res = subprocess.run([EVALKIT, "run", "judge.yaml", "-m", "tiny-random", "-q", "-o", "out"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    s = json.loads((tmp_path / "out/summary.json").read_text())
+    for k in ("accuracy", "macro_f1", "cohen_kappa", "position_consistency", "parse_failure_rate", "agreement_with_tie",
+              "agreement_without_tie"):
+        assert k in s["metrics"]
+    assert s["metrics"]["accuracy"]["n"] == 4
+    assert s["judge"]["template"] == "pandalm" and len(s["judge"]["template_sha256"]) == 64
+    recs = [json.loads(x) for x in (tmp_path / "out/records.jsonl").read_text().splitlines()]
+    assert all(len(r["games"]) == 2 for r in recs) and (tmp_path / "out/confusion.png").exists()
+    # a random tiny model does not produce PandaLM verdicts: every failure is counted, none became a tie
+    n_unparsed = sum(g["verdict"] is None for r in recs for g in r["games"])
+    assert s["metrics"]["parse_failure_rate"]["value"] == pytest.approx(n_unparsed / 8)
+    assert all(r["verdict"] is None for r in recs if any(g["verdict"] is None for g in r["games"]))
+
+
+class ScriptedBackend:
+    """A stand-in model with known behaviour: as a player it answers with a length set by the
+    system prompt; as a judge it prefers the longer response, with an optional bias for slot A."""
+
+    name = "scripted"
+    remote = False
+    slot_a_bias = 0.0
+
+    def __init__(self, model):
+        self.model = model
+
+    def identity(self):
+        return {"model": "scripted", "backend": "scripted", "bias": self.slot_a_bias}
+
+    def _answer(self, req):
+        msgs = dict(req.messages or ())
+        text = req.prompt if req.prompt is not None else msgs.get("user", "")
+        m = re.search(r"### Response 1:\n(.*?)\n\n### Response 2:\n(.*?)\n\n### Evaluation:", text, re.S)
+        if m:
+            a, b = m.group(1), m.group(2)
+            if self.slot_a_bias and len(a) + 1000 * self.slot_a_bias >= len(b):
+                return "1"
+            return "1" if len(a) > len(b) else "2" if len(b) > len(a) else "Tie"
+        words = int(re.search(r"(\d+) words", msgs.get("system", "0 words")).group(1))
+        return " ".join(["word"] * words)
+
+    def generate(self, requests, on_result=None):
+        out = []
+        for i, r in enumerate(requests):
+            g = Generation((self._answer(r),), ((1, 2),), 3, ("stop",))
+            out.append(g)
+            if on_result:
+                on_result(i, g)
+        return out
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def scripted(monkeypatch):
+    from evalkit import backends
+
+    monkeypatch.setitem(backends.BACKENDS, "scripted", "test_judging:ScriptedBackend")
+    return ScriptedBackend
+
+
+def _tournament(tmp_path, players, pairing="swiss", protocol="both", extra=1):
+    _write(tmp_path, "prompts.jsonl", [{"id": f"p{i}", "instruction": f"Question {i}?"} for i in range(6)])
+    import yaml
+
+    (tmp_path / "tour.yaml").write_text(yaml.safe_dump({
+        "task": "tour", "kind": "tournament", "data": "prompts.jsonl", "pairing": pairing, "extra_rounds": extra,
+        "prompts_per_match": 3, "judge_protocol": protocol, "n_boot": 100,
+        "players": [{"name": n, "system_prompt": f"Use {w} words."} for n, w in players]}))
+
+
+def test_tournament_ranks_by_the_judges_known_preference(tmp_path, scripted):
+    from evalkit import run
+
+    players = [("p1", 1), ("p2", 2), ("p3", 3), ("p4", 5), ("p5", 8)]
+    _tournament(tmp_path, players, extra=2)
+    r = run("tour.yaml", "tiny-random", "scripted", cache=False, out=tmp_path / "out")
+    entries = r.summary["entries"]
+    assert [e["model"] for e in entries] == ["p5", "p4", "p3", "p2", "p1"]  # the judge prefers longer answers
+    assert r.summary["metrics"]["parse_failure_rate"]["value"] == 0.0
+    assert r.summary["metrics"]["position_consistency"]["value"] == 1.0  # an unbiased judge agrees with itself
+    recs = [json.loads(x) for x in (tmp_path / "out/records.jsonl").read_text().splitlines()]
+    battles = [x for x in recs if x["type"] == "battle"]
+    # 5 players: ceil(log2 5) + 2 = 5 rounds of 2 matches (one bye each round), 3 prompts a match
+    assert sorted({b["round"] for b in battles}) == [0, 1, 2, 3, 4] and len(battles) == 5 * 2 * 3
+    met = [frozenset((b["model_a"], b["model_b"])) for b in battles]
+    assert all(met.count(m) == 3 for m in set(met))  # no rematch: each pair met in one match only
+    # the round robin would have judged all 10 pairs; Swiss played 10 matches over 5 rounds here
+    again = run("tour.yaml", "tiny-random", "scripted", cache=False, out=tmp_path / "out")
+    assert again.summary == r.summary  # complete run: reused, nothing redone
+
+
+def test_tournament_position_bias_shows_as_inconsistency(tmp_path, scripted, monkeypatch):
+    from evalkit import run
+
+    monkeypatch.setattr(ScriptedBackend, "slot_a_bias", 1.0)  # always answers "1": pure position bias
+    _tournament(tmp_path, [("a", 1), ("b", 4), ("c", 9), ("d", 2)], pairing="round_robin")
+    r = run("tour.yaml", "tiny-random", "scripted", cache=False, out=tmp_path / "out")
+    assert r.summary["metrics"]["position_consistency"]["value"] == 0.0
+    recs = [json.loads(x) for x in (tmp_path / "out/records.jsonl").read_text().splitlines()]
+    assert {x["winner"] for x in recs if x["type"] == "battle"} == {"tie"}  # conservative rule: every flip is a tie
+
+
+def test_rank_and_leaderboard_cli(tmp_path, scripted):
+    from evalkit import run
+
+    _tournament(tmp_path, [("p1", 1), ("p2", 3), ("p3", 6), ("p4", 2)])
+    run("tour.yaml", "tiny-random", "scripted", cache=False, out=tmp_path / "runs/tour")
+    for method in ("bt", "elo", "winrate"):
+        res = subprocess.run([EVALKIT, "rank", "runs/tour", "--method", method, "-o", f"rank_{method}", "--json"],
+                             capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        doc = json.loads(res.stdout)
+        assert doc["entries"][0]["model"] == "p3" and (tmp_path / f"rank_{method}/ratings.png").exists()
+    res = subprocess.run([EVALKIT, "rank", "runs/tour", "--method", "lc", "--baseline", "p1", "--json"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    res = subprocess.run([EVALKIT, "rank", "runs/tour", "--method", "lc"], capture_output=True, text=True)
+    assert res.returncode == 2 and "--baseline" in res.stderr
+    res = subprocess.run([EVALKIT, "rank", "runs/tour", "--method", "trueskil"], capture_output=True, text=True)
+    assert res.returncode == 2 and "unknown ranking method 'trueskil'" in res.stderr
+    (tmp_path / "bad.jsonl").write_text('{"model_a": "x", "model_b": "y", "winner": "x"}\n')
+    res = subprocess.run([EVALKIT, "rank", "bad.jsonl"], capture_output=True, text=True)
+    assert res.returncode == 2 and "bad.jsonl:1: field 'winner'" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_leaderboard_export_is_a_schema_valid_pure_function_of_the_files(tmp_path, scripted):
+    import jsonschema
+
+    from evalkit import run
+    from evalkit.leaderboard import schema
+
+    _tournament(tmp_path, [("p1", 1), ("p2", 3), ("p3", 6)])
+    run("tour.yaml", "tiny-random", "scripted", cache=False, out=tmp_path / "runs/tour")
+    _write(tmp_path, "pairs.jsonl", PAIRS)
+    (tmp_path / "judge.yaml").write_text("task: judge_t\nkind: judge\ndata: pairs.jsonl\ntemplate: pandalm\n")
+    run("judge.yaml", "tiny-random", "scripted", cache=False, out=tmp_path / "runs/judge")
+    lm = tmp_path / "lm/results_2026-01-01T00-00-00.json"
+    lm.parent.mkdir()
+    lm.write_text(json.dumps({"results": {"arc_easy": {"alias": "arc_easy", "acc,none": 0.61, "acc_stderr,none": 0.01,
+                                                       "acc_norm,none": 0.58, "acc_norm_stderr,none": "N/A"}},
+                              "config": {"model": "hf", "model_args": "pretrained=org/model"}, "model_name": "org/model",
+                              "date": 1767225600.0}))
+    args = [EVALKIT, "export", "leaderboard", "runs", str(lm), "-o"]
+    assert subprocess.run(args + ["lb1.json"], capture_output=True).returncode == 0
+    assert subprocess.run(args + ["lb2.json"], capture_output=True).returncode == 0
+    assert (tmp_path / "lb1.json").read_bytes() == (tmp_path / "lb2.json").read_bytes()
+    board = json.loads((tmp_path / "lb1.json").read_text())
+    jsonschema.validate(board, schema())
+    assert board["method"]["type"] == "bt" and [e["model"] for e in board["entries"]] == ["p3", "p2", "p1"]
+    assert all(e["rank_ub"] <= e["rank"] for e in board["entries"])
+    assert board["per_benchmark"]["org/model"]["arc_easy"] == {"acc,none": 0.61, "acc_stderr,none": 0.01, "acc_norm,none": 0.58}
+    assert board["judge_quality"]["accuracy"] is not None and board["judge"]["prompt_id"] == "pandalm"
+    broken = dict(board, entries=[{"model": "x"}])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema())
+    (tmp_path / "junk.json").write_text("{not json")
+    res = subprocess.run(args[:3] + ["junk.json", "-o", "lb3.json"], capture_output=True, text=True)
+    assert res.returncode == 2 and "junk.json: malformed JSON" in res.stderr
