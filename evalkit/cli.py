@@ -173,6 +173,69 @@ def sweep(
     out.print(f"results: {result.out}")
 
 
+@app.command()
+def swiss(
+    scores: List[str] = typer.Argument(..., help="A CSV (model column + one column per benchmark), or evalkit run dirs / lm-eval results_*.json files / globs."),
+    rounds: str = typer.Option(..., "--rounds", help="YAML list of rounds, each a list of benchmark names (in play order)."),
+    n_runs: int = typer.Option(100_000, "--n", help="Monte Carlo runs."),
+    elim: str = typer.Option("0,1,2", "--elim", help="Elimination settings T (models cut per round), comma-separated."),
+    seed: int = typer.Option(0, "--seed"),
+    tiebreak: str = typer.Option("random", "--tiebreak", help="Ties at the elimination cut: random (the paper) | index (the authors' code)."),
+    normalize: str = typer.Option("none", "--normalize", help="Per-benchmark scores: none (raw, the paper) | zscore | minmax | rank."),
+    metric: Optional[str] = typer.Option(None, "--metric", help="Metric for result files (evalkit: default the first; lm-eval: default acc,none)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Output directory (default results/swiss/<rounds file stem>)."),
+    as_json: bool = JSON_OPT,
+):
+    """Competitive Swiss-System Dynamics: expected Swiss-round score per model and its failure sensitivity."""
+    from .tournaments.csd import parse_elims, run_swiss
+
+    s, outdir = run_swiss(scores, rounds, n_runs=n_runs, elims=parse_elims(elim), seed=seed, tiebreak=tiebreak,
+                          normalize=normalize, metric=metric, out=output)
+    if as_json:
+        print(json.dumps({"out": str(outdir), **s}, indent=2))
+        return
+    keys = [str(t) for t in s["elims"]]
+    table = Table(title=f"CSD · {s['task']} · {len(s['rounds'])} rounds · {s['n_runs']:,} runs · tiebreak {s['tiebreak']} · sorted by T={max(s['elims'])}")
+    for col in ("#", "model", *(f"E[S] T={k}" for k in keys), "FSA drop"):
+        table.add_column(col, no_wrap=True)
+    for pos, e in enumerate(s["entries"], 1):
+        cells = [f"{e['E_S'][k]:.3f} ± {e['mc_stderr'][k]:.3f}" for k in keys]
+        table.add_row(str(pos), e["model"], *cells, "" if e["fsa_drop"] is None else f"{e['fsa_drop']:+.3f}")
+    out.print(table)
+    out.print(f"results: {outdir}")
+
+
+@app.command("code-exec")
+def code_exec(
+    samples: str = typer.Argument(..., help="Samples JSONL: task_id plus completion (appended to the prompt) or solution (full program)."),
+    problems: str = typer.Option("humaneval", "--problems", help="humaneval | leetcode50 | a problems JSONL file."),
+    k: str = typer.Option("1", "-k", help="pass@k values, comma-separated (each needs >= k samples per problem)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Output directory (default <SAMPLES>_exec/): results.jsonl, summary.json."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Concurrent sandboxed programs (default 2 x CPUs)."),
+    as_json: bool = JSON_OPT,
+):
+    """Score generated programs in the sandbox: per-sample verdicts and pass@k. Resumable."""
+    from .code.execute import code_exec as run_code_exec
+
+    try:
+        ks = [int(x) for x in k.split(",") if x.strip()]
+    except ValueError:
+        ks = []
+    if not ks or min(ks) < 1:
+        raise EvalkitError(f"-k {k}: expected comma-separated positive integers, e.g. 1,10")
+    s = run_code_exec(samples, problems, ks, out=output, workers=workers)
+    if as_json:
+        print(json.dumps(s, indent=2))
+        return
+    table = Table("metric", "value", "stderr", "problems", title=f"code-exec · {s['problems']} · {s['n_samples']} samples · isolation {s['isolation']}")
+    for name, m in s["metrics"].items():
+        se = m.get("stderr")
+        table.add_row(name, f"{m['value']:.4f}", "" if se is None or se != se else f"{se:.4f}", str(m["n"]))
+    out.print(table)
+    out.print("verdicts: " + ", ".join(f"{v} {c}" for v, c in s["verdicts"].items()))
+    out.print(f"results: {s['out']}")
+
+
 export_app = typer.Typer(no_args_is_help=True, help="Export stored results.")
 app.add_typer(export_app, name="export")
 

@@ -3,6 +3,7 @@ the judge / tournament kinds end to end (with tiny-random through the CLI, and w
 judge whose preferences are known)."""
 
 import json
+import math
 import re
 import subprocess
 
@@ -362,3 +363,32 @@ def test_leaderboard_export_is_a_schema_valid_pure_function_of_the_files(tmp_pat
     (tmp_path / "junk.json").write_text("{not json")
     res = subprocess.run(args[:3] + ["junk.json", "-o", "lb3.json"], capture_output=True, text=True)
     assert res.returncode == 2 and "junk.json: malformed JSON" in res.stderr
+
+
+def test_logprob_verdicts_and_the_average_rule_cancel_a_constant_slot_bias():
+    from evalkit.judging import read_label_game
+
+    tpl = load_template("pandalm")  # labels 1, 2, Tie
+    # the judge puts 0.7 on "1" whatever the order, plus a small real preference for response_a
+    lp = lambda p1, p2, pt: [math.log(p1), math.log(p2), math.log(pt)]  # noqa: E731
+    ab = read_label_game(tpl, "AB", lp(0.72, 0.18, 0.10))   # response_a in slot 1
+    ba = read_label_game(tpl, "BA", lp(0.68, 0.22, 0.10))   # response_b in slot 1
+    assert (ab.verdict, ba.verdict) == ("A", "B")  # the argmax label follows the slot: pure position bias
+    assert combine_games([ab, ba], "conservative").winner == "tie"
+    avg = combine_games([ab, ba], "average")
+    assert ab.p_a == pytest.approx(0.72 + 0.05) and ba.p_a == pytest.approx(1 - (0.68 + 0.05))
+    assert avg.winner == "A" and avg.score == pytest.approx((0.77 + 0.27) / 2)
+
+
+def test_judge_task_logprob_mode_never_leaves_a_verdict_unparsed(tmp_path):
+    _write(tmp_path, "pairs.jsonl", PAIRS)
+    (tmp_path / "judge.yaml").write_text("task: judge_lp\nkind: judge\ndata: pairs.jsonl\ntemplate: mt_bench\nverdict: logprob\n"
+                                         "combine: average\n")
+    res = subprocess.run([EVALKIT, "run", "judge.yaml", "-m", "tiny-random", "-q", "-o", "out"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    s = json.loads((tmp_path / "out/summary.json").read_text())
+    assert s["metrics"]["parse_failure_rate"]["value"] == 0.0 and s["judge"]["verdict"] == "logprob"
+    recs = [json.loads(x) for x in (tmp_path / "out/records.jsonl").read_text().splitlines()]
+    for r in recs:
+        assert all(0 < g["p_a"] < 1 for g in r["games"])
+        assert r["score"] == pytest.approx(sum(g["p_a"] for g in r["games"]) / 2)

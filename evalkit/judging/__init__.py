@@ -15,15 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Sequence
 
+import numpy as np
 import yaml
 
 from ..errors import EvalkitError, did_you_mean
-from ..requests import GenerateRequest, GenerationConfig
+from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..seeding import derive_seed
 
 Verdict = Literal["A", "B", "tie"]
 Protocol = Literal["both", "random", "fixed"]
 Combine = Literal["conservative", "average"]
+VerdictMode = Literal["generate", "logprob"]
 FORMATS = ("pandalm", "mt_bench", "arena_hard")
 SCORE = {"A": 1.0, "tie": 0.5, "B": 0.0}  # A's share of a game
 _FLIP = {"A": "B", "B": "A", "tie": "tie", None: None}
@@ -120,6 +122,16 @@ def parse_arena_hard(text: str) -> tuple[Verdict | None, int]:
 
 PARSERS = {"pandalm": parse_pandalm, "mt_bench": parse_mt_bench, "arena_hard": parse_arena_hard}
 
+# The closed verdict set of each format, for judging by label log-likelihood (`verdict="logprob"`):
+# the judge's answer is the label it finds most likely right after the prompt, as AlpacaEval's
+# logprob-weighted annotators read a single verdict token. Small models that cannot hold the output
+# format can still be measured this way; nothing is ever unparsed.
+LABELS = {
+    "pandalm": {"1": ("A", 1), "2": ("B", 1), "Tie": ("tie", 0)},
+    "mt_bench": {"[[A]]": ("A", 1), "[[B]]": ("B", 1), "[[C]]": ("tie", 0)},
+    "arena_hard": {"[[A>>B]]": ("A", 2), "[[A>B]]": ("A", 1), "[[A=B]]": ("tie", 0), "[[B>A]]": ("B", 1), "[[B>>A]]": ("B", 2)},
+}
+
 
 # ---------------------------------------------------------------- pairs, games, verdicts
 
@@ -139,6 +151,12 @@ class Game:
     raw: str
     verdict: Verdict | None  # in the pair's orientation (the swap undone)
     strength: int = 0
+    p_a: float | None = None  # logprob verdicts: P(A wins) + P(tie)/2 from the label distribution
+
+    @property
+    def score(self) -> float | None:
+        """A's share of this game: the soft preference when known, else 1 / 0.5 / 0."""
+        return self.p_a if self.p_a is not None else SCORE.get(self.verdict)
 
 
 @dataclass
@@ -179,6 +197,27 @@ def read_game(template: JudgeTemplate, order: str, text: str) -> Game:
     return Game(order, text, verdict if order == "AB" else _FLIP[verdict], strength)
 
 
+def label_requests(template: JudgeTemplate, pair: JudgePair, order: str, prompt_format: str, render_chat) -> list[LoglikelihoodRequest]:
+    """One log-likelihood request per verdict label, all sharing the judge prompt as context
+    (so backends forward it once). `render_chat`: the backend's chat renderer."""
+    req = game_request(template, pair, order, GenerationConfig(max_tokens=1), prompt_format)
+    context = render_chat(req.messages) if req.messages is not None else req.prompt + "\n"
+    return [LoglikelihoodRequest(context, label) for label in LABELS[template.format]]
+
+
+def read_label_game(template: JudgeTemplate, order: str, logprobs: Sequence[float]) -> Game:
+    """The most likely label is the verdict; the label distribution (softmax over the closed set)
+    gives the soft preference P(slot A wins) + P(tie)/2, mapped to the pair's orientation."""
+    labels = list(LABELS[template.format])
+    lp = np.asarray(logprobs, dtype=float)
+    probs = np.exp(lp - lp.max())
+    probs /= probs.sum()
+    verdict, strength = LABELS[template.format][labels[int(np.argmax(lp))]]
+    p_slot_a = float(sum(p * SCORE[LABELS[template.format][lab][0]] for lab, p in zip(labels, probs)))
+    raw = " ".join(f"{lab}:{x:.4f}" for lab, x in zip(labels, lp))
+    return Game(order, raw, verdict if order == "AB" else _FLIP[verdict], strength, p_slot_a if order == "AB" else 1 - p_slot_a)
+
+
 def combine_games(games: Sequence[Game], rule: Combine = "conservative") -> PairVerdict:
     parsed = [g.verdict for g in games if g.verdict is not None]
     if rule == "conservative":
@@ -187,26 +226,36 @@ def combine_games(games: Sequence[Game], rule: Combine = "conservative") -> Pair
         winner = parsed[0] if len(set(parsed)) == 1 else "tie"
         return PairVerdict(winner, SCORE[winner], list(games))
     if rule == "average":
-        if not parsed:
+        # with soft (logprob) preferences, averaging the two orders cancels a constant slot bias
+        scores = [g.score for g in games if g.verdict is not None]
+        if not scores:
             return PairVerdict(None, None, list(games))
-        score = sum(SCORE[v] for v in parsed) / len(parsed)
+        score = sum(scores) / len(scores)
         return PairVerdict("A" if score > 0.5 else "B" if score < 0.5 else "tie", score, list(games))
     raise EvalkitError(f"combine: must be conservative or average, got '{rule}'")
 
 
 def judge_pairs(backend, pairs: Sequence[JudgePair], template: str | JudgeTemplate = "mt_bench", protocol: Protocol = "both",
                 combine: Combine = "conservative", seed: int = 0, max_tokens: int = 512,
-                prompt_format: str = "chat") -> list[PairVerdict]:
-    """Judge every pair with `backend` (any evalkit backend; greedy decoding) in one bulk call."""
+                prompt_format: str = "chat", verdict: VerdictMode = "generate") -> list[PairVerdict]:
+    """Judge every pair with `backend` (any evalkit backend) in one bulk call: greedy generation
+    parsed strictly, or (verdict="logprob") the most likely verdict label."""
     tpl = template if isinstance(template, JudgeTemplate) else load_template(template)
-    config = GenerationConfig(max_tokens=max_tokens, temperature=0.0, seed=seed)
     plan = [(i, o) for i, p in enumerate(pairs) for o in orders(protocol, seed, p.id or str(i))]
-    gens = backend.generate([game_request(tpl, pairs[i], o, config, prompt_format) for i, o in plan])
     games: list[list[Game]] = [[] for _ in pairs]
-    for (i, o), g in zip(plan, gens):
-        games[i].append(read_game(tpl, o, g.texts[0]))
+    if verdict == "logprob":
+        n = len(LABELS[tpl.format])
+        reqs = [r for i, o in plan for r in label_requests(tpl, pairs[i], o, prompt_format, backend.render_chat)]
+        lls = backend.loglikelihood(reqs)
+        for g, (i, o) in enumerate(plan):
+            games[i].append(read_label_game(tpl, o, [r.logprob for r in lls[g * n:(g + 1) * n]]))
+    else:
+        config = GenerationConfig(max_tokens=max_tokens, temperature=0.0, seed=seed)
+        gens = backend.generate([game_request(tpl, pairs[i], o, config, prompt_format) for i, o in plan])
+        for (i, o), g in zip(plan, gens):
+            games[i].append(read_game(tpl, o, g.texts[0]))
     return [combine_games(gs, combine) for gs in games]
 
 
 __all__ = ["JudgePair", "JudgeTemplate", "PairVerdict", "Game", "judge_pairs", "load_template", "combine_games",
-           "read_game", "game_request", "orders", "PARSERS", "SCORE"]
+           "read_game", "game_request", "orders", "label_requests", "read_label_game", "PARSERS", "LABELS", "SCORE"]

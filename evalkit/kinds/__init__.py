@@ -19,6 +19,8 @@ KINDS = {
     "formatspread": "evalkit.kinds.formatspread:FormatSpreadKind",
     "judge": "evalkit.kinds.judge:JudgeKind",
     "tournament": "evalkit.kinds.tournament:TournamentKind",
+    "code_mutations": "evalkit.kinds.code_mutations:CodeMutationsKind",
+    "code_agent": "evalkit.kinds.code_agent:CodeAgentKind",
 }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..judging import Combine, JudgePair, Protocol, combine_games, game_request, load_template, orders, read_game
+from ..judging import (LABELS, Combine, JudgePair, Protocol, VerdictMode, combine_games, game_request, label_requests,
+                       load_template, orders, read_game, read_label_game)
 from ..judging.data import DataFormat, load_pairs
 from ..judging.quality import CLASSES, confusion, judge_quality
 from ..requests import GenerationConfig
@@ -17,6 +18,7 @@ class JudgeConfig(TaskConfig):
     protocol: Protocol = "both"
     combine: Combine = "conservative"
     max_tokens: int = 512
+    verdict: VerdictMode = "generate"  # or "logprob": the most likely verdict label (never unparsed)
     data_format: DataFormat = "auto"
 
 
@@ -39,11 +41,21 @@ class JudgeKind(TaskKind):
                 continue
             pair = JudgePair(s["instruction"], s["response_a"], s["response_b"], s.get("input", ""), str(s["id"]))
             os_ = orders(c.protocol, self.seed, pair.id)
-            units.append(((s, os_), [game_request(self.template, pair, o, gen, c.prompt_format) for o in os_]))
+            if c.verdict == "logprob":
+                reqs = [r for o in os_ for r in label_requests(self.template, pair, o, c.prompt_format, ctx.backend.render_chat)]
+            else:
+                reqs = [game_request(self.template, pair, o, gen, c.prompt_format) for o in os_]
+            units.append(((s, os_), reqs))
 
         def finish(unit, results):
             s, os_ = unit
-            games = [read_game(self.template, o, g.texts[0]) for o, g in zip(os_, results)]
+            if c.verdict == "logprob":
+                n = len(LABELS[self.template.format])
+                games = [read_label_game(self.template, o, [r.logprob for r in results[k * n:(k + 1) * n]]) for k, o in enumerate(os_)]
+                n_tokens = [0] * len(os_)
+            else:
+                games = [read_game(self.template, o, g.texts[0]) for o, g in zip(os_, results)]
+                n_tokens = [len(r.token_ids[0]) for r in results]
             v = combine_games(games, c.combine)
             ctx.write({
                 "id": str(s["id"]),
@@ -52,11 +64,11 @@ class JudgeKind(TaskKind):
                 "verdict": v.winner,
                 "score": v.score,
                 "consistent": v.consistent,
-                "games": [{"order": g.order, "verdict": g.verdict, "strength": g.strength, "output": g.raw,
-                           "n_tokens": len(r.token_ids[0])} for g, r in zip(games, results)],
+                "games": [{"order": g.order, "verdict": g.verdict, "strength": g.strength, "p_a": g.p_a, "output": g.raw, "n_tokens": t}
+                          for g, t in zip(games, n_tokens)],
             })
 
-        ctx.stage("judge", "generate", units, finish)
+        ctx.stage("judge", "loglikelihood" if c.verdict == "logprob" else "generate", units, finish)
 
     def _quality(self, records: list[dict]) -> dict:
         games = [g for r in records for g in r["games"]]
@@ -72,7 +84,7 @@ class JudgeKind(TaskKind):
             "metrics": self._quality(records),
             "breakdown": {"family": {f: self._quality(rs) for f, rs in sorted(by_family.items())}} if len(by_family) > 1 else {},
             "judge": {"template": self.template.id, "template_sha256": self.template.sha256, "format": self.template.format,
-                      "position_protocol": self.config.protocol, "combine": self.config.combine},
+                      "position_protocol": self.config.protocol, "combine": self.config.combine, "verdict": self.config.verdict},
             # rows: gold A, B, tie; columns: verdict A, B, tie, unparsed
             "confusion": {"rows": list(CLASSES), "columns": [*CLASSES, "unparsed"], "counts": m[:3].tolist()},
         }

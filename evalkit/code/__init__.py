@@ -1,0 +1,1 @@
+"""Code generation evaluation: problems, sandboxed execution, pass@k."""
