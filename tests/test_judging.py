@@ -392,3 +392,16 @@ def test_judge_task_logprob_mode_never_leaves_a_verdict_unparsed(tmp_path):
     for r in recs:
         assert all(0 < g["p_a"] < 1 for g in r["games"])
         assert r["score"] == pytest.approx(sum(g["p_a"] for g in r["games"]) / 2)
+
+
+def test_tournament_logprob_judge_on_tiny_random(tmp_path):
+    _write(tmp_path, "prompts.jsonl", [{"id": f"p{i}", "instruction": f"Question {i}?"} for i in range(4)])
+    (tmp_path / "tour.yaml").write_text(
+        "task: tour_lp\nkind: tournament\ndata: prompts.jsonl\nprompts_per_match: 2\nmax_tokens: 8\njudge_verdict: logprob\n"
+        "judge_combine: average\nn_boot: 20\nplayers:\n  - {name: chat}\n  - {name: raw, prompt_format: raw}\n"
+        "  - {name: sys, system_prompt: Be brief.}\n")
+    res = subprocess.run([EVALKIT, "run", "tour.yaml", "-m", "tiny-random", "-q", "-o", "out"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    s = json.loads((tmp_path / "out/summary.json").read_text())
+    assert s["metrics"]["parse_failure_rate"]["value"] == 0.0
+    assert sorted(e["model"] for e in s["entries"]) == ["chat", "raw", "sys"] and (tmp_path / "out/ratings.png").exists()

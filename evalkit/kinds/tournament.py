@@ -17,7 +17,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import EvalkitError
-from ..judging import Combine, JudgePair, Protocol, combine_games, game_request, load_template, orders, read_game
+from ..judging import (LABELS, Combine, JudgePair, Protocol, VerdictMode, combine_games, game_request, label_requests,
+                       load_template, orders, read_game, read_label_game)
 from ..metrics import mean_metric
 from ..requests import GenerateRequest, GenerationConfig
 from ..seeding import rng
@@ -46,6 +47,7 @@ class TournamentConfig(TaskConfig):
     judge_protocol: Protocol = "both"
     judge_combine: Combine = "conservative"
     judge_max_tokens: int = 64
+    judge_verdict: VerdictMode = "generate"  # or "logprob": the most likely verdict label, soft scores
     judge_prompt_format: Literal["raw", "chat"] = "chat"
     n_boot: int = 200
 
@@ -109,9 +111,14 @@ class TournamentKind(TaskKind):
                     pair = JudgePair(s["instruction"], responses[(a, s["id"])], responses[(b, s["id"])], s.get("input", ""),
                                      f"{s['id']}/{a}/{b}")
                     os_ = orders(c.judge_protocol, self.seed, pair.id)
-                    units.append(((s, variant, r, a, b, pair, os_),
-                                  [game_request(self.template, pair, o, judge_cfg, c.judge_prompt_format) for o in os_]))
-            ctx.stage(f"round {r + 1}/{rounds}", "generate", units, lambda u, res: self._write_battle(ctx, u, res))
+                    if c.judge_verdict == "logprob":
+                        reqs = [q for o in os_ for q in label_requests(self.template, pair, o, c.judge_prompt_format,
+                                                                        ctx.backend.render_chat)]
+                    else:
+                        reqs = [game_request(self.template, pair, o, judge_cfg, c.judge_prompt_format) for o in os_]
+                    units.append(((s, variant, r, a, b, pair, os_), reqs))
+            method = "loglikelihood" if c.judge_verdict == "logprob" else "generate"
+            ctx.stage(f"round {r + 1}/{rounds}", method, units, lambda u, res: self._write_battle(ctx, u, res))
             # standings from this round's battles (recomputed from records, so a resumed run pairs identically)
             mine = [x for x in ctx.records if x.get("type") == "battle" and x["round"] == r]
             for a, b in pairs:
@@ -127,13 +134,17 @@ class TournamentKind(TaskKind):
 
     def _write_battle(self, ctx, unit, results) -> None:
         s, variant, r, a, b, pair, os_ = unit
-        games = [read_game(self.template, o, g.texts[0]) for o, g in zip(os_, results)]
+        if self.config.judge_verdict == "logprob":
+            n = len(LABELS[self.template.format])
+            games = [read_label_game(self.template, o, [x.logprob for x in results[k * n:(k + 1) * n]]) for k, o in enumerate(os_)]
+        else:
+            games = [read_game(self.template, o, g.texts[0]) for o, g in zip(os_, results)]
         v = combine_games(games, self.config.judge_combine)
         ctx.write({
             "id": str(s["id"]), "variant": variant, "type": "battle", "round": r, "model_a": a, "model_b": b,
             "winner": {"A": "model_a", "B": "model_b", "tie": "tie", None: None}[v.winner], "score": v.score,
             "consistent": v.consistent, "len_a": len(pair.response_a), "len_b": len(pair.response_b),
-            "games": [{"order": g.order, "verdict": g.verdict, "output": g.raw} for g in games],
+            "games": [{"order": g.order, "verdict": g.verdict, "p_a": g.p_a, "output": g.raw} for g in games],
         })
 
     def summarize(self, records: list[dict]) -> dict:
@@ -161,7 +172,8 @@ class TournamentKind(TaskKind):
         return {"metrics": metrics, "breakdown": breakdown, "entries": entries,
                 "method": {"type": "bt", "n_bootstrap": self.config.n_boot, "seed": self.seed, "pairing": self.config.pairing},
                 "judge": {"model": "self", "prompt_id": self.template.id, "prompt_sha": self.template.sha256,
-                          "position_protocol": self.config.judge_protocol, "tie_rule": self.config.judge_combine}}
+                          "position_protocol": self.config.judge_protocol, "tie_rule": self.config.judge_combine,
+                          "verdict": self.config.judge_verdict}}
 
     def write_artifacts(self, out, summary, records) -> None:
         if summary.get("entries"):
