@@ -20,7 +20,7 @@ from .backends import CachedBackend, backend_class
 from .cache import ResponseCache
 from .errors import EvalkitError
 from .kinds import kind_class
-from .models import DEFAULT_MODEL, cache_dir, resolve_model
+from .models import DEFAULT_MODEL, ModelSpec, cache_dir, resolve_model
 from .requests import Generation, Request, Result
 from .tasks import load_task
 
@@ -251,8 +251,11 @@ def run(
         if limit < 1:
             raise EvalkitError(f"--limit: must be >= 1, got {limit}")
         samples = samples[:limit]
-    bcls = backend_class(backend)
-    mspec = resolve_model(model, remote=getattr(bcls, "remote", False))
+    if kind.uses_model:
+        bcls = backend_class(backend)
+        mspec = resolve_model(model, remote=getattr(bcls, "remote", False))
+    else:  # e.g. CSD over a score table: no model is loaded
+        bcls, mspec, backend = None, ModelSpec("none", "", "", "none"), "none"
     options = dict(backend_options or {})
     identity = {
         "task_hash": spec.content_hash,
@@ -277,9 +280,9 @@ def run(
         if old.get("status") == "complete" and summary_path.exists():
             return Run(out, json.loads(summary_path.read_text()))
 
-    engine = bcls(mspec, **options)
-    rcache = ResponseCache(_cache_path(cache)) if cache else None
-    cached = CachedBackend(engine, rcache)
+    engine = bcls(mspec, **options) if bcls else None
+    rcache = ResponseCache(_cache_path(cache)) if cache and engine else None
+    cached = CachedBackend(engine, rcache) if engine else None
     manifest = {
         "schema": "evalkit.manifest/v1",
         "run_id": run_id,
@@ -287,7 +290,7 @@ def run(
         "task": {"name": spec.name, "kind": spec.config.kind, "path": str(spec.path), "content_hash": spec.content_hash,
                  "config": spec.config.model_dump()},
         "model": {"name": mspec.name, "path": mspec.path, "weights_hash": mspec.weights_hash, "source": mspec.source},
-        "backend": cached.identity | {"options": options},
+        "backend": (cached.identity if cached else {"backend": "none"}) | {"options": options},
         "seed": seed,
         "seeding": "per-unit seeds = sha256(seed, task, sample id, variant)[:4 bytes]",
         "limit": limit,
@@ -324,7 +327,7 @@ def run(
         summary = _finite(summary)
         _write_json(summary_path, summary)
         kind.write_artifacts(out, summary, records)
-        manifest.update(status="complete", ended=_now(), cache_hits=cached.hits, tokens_processed=tokens)
+        manifest.update(status="complete", ended=_now(), cache_hits=cached.hits if cached else 0, tokens_processed=tokens)
         _write_json(manifest_path, manifest)
         return Run(out, summary)
     except BaseException as e:
@@ -335,4 +338,5 @@ def run(
         writer.close()
         if rcache:
             rcache.close()
-        engine.close()
+        if engine:
+            engine.close()

@@ -119,12 +119,16 @@ def load_task(name_or_path: str, overrides: dict[str, Any] | None = None, includ
     if "kind" not in doc:
         raise EvalkitError(f"{path}: field 'kind': required")
     doc = {**doc, **(overrides or {})}
-    config = validate(kind_class(str(doc["kind"]), where=f"{path}: field 'kind'").Config, doc, str(path))
-    data = (path.parent / config.data).resolve()
-    if not data.is_file():
-        raise EvalkitError(f"{path}: field 'data': file not found: {data}")
+    kind = kind_class(str(doc["kind"]), where=f"{path}: field 'kind'")
+    config = validate(kind.Config, doc, str(path))
     h = hashlib.sha256(json.dumps(config.model_dump(), sort_keys=True).encode())
-    h.update(data.read_bytes())
+    if config.data in kind.named_data:  # a data set the kind loads by name (e.g. HumanEval from its package)
+        h.update(kind.named_data[config.data]().encode())
+    else:
+        data = (path.parent / config.data).resolve()
+        if not data.is_file():
+            raise EvalkitError(f"{path}: field 'data': file not found: {data}")
+        h.update(data.read_bytes())
     return TaskSpec(config.task, path.resolve(), config, "sha256:" + h.hexdigest())
 
 

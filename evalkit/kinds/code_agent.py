@@ -13,6 +13,7 @@ One stage per turn holds every live episode, so the backend batches across probl
 from __future__ import annotations
 
 from ..code.execute import reference_times
+from ..code.problems import humaneval_fingerprint, load_problems
 from ..code.generation import CHAT_INSTRUCTION, extract_program
 from ..errors import EvalkitError
 from ..metrics import mean_metric
@@ -25,7 +26,6 @@ TERMINAL = ("solved_visible", "max_turns", "token_limit")
 
 
 class CodeAgentConfig(TaskConfig):
-    problems: str | None = None  # humaneval | leetcode50 | a JSONL path; default: the task's data file
     prompt_format: str = "chat"
     max_turns: int = 3
     max_tokens: int = 384  # per turn
@@ -56,11 +56,13 @@ def feedback(ff: dict | None, entry_point: str, limit: int) -> str:
 
 class CodeAgentKind(TaskKind):
     Config = CodeAgentConfig
+    named_data = {"humaneval": humaneval_fingerprint}
+
+    def _source(self) -> str:
+        return self.config.data if self.config.data in self.named_data else str(self.spec.data_path)
 
     def samples(self) -> list[dict]:
-        from ..code.problems import load_problems
-
-        problems = load_problems(self.config.problems or str(self.spec.data_path))
+        problems = load_problems(self._source())
         bad = [p.task_id for p in problems if not p.visible_tests]
         if bad:
             raise EvalkitError(f"{self.spec.data_path}: problem {bad[0]}: field 'visible_tests': the agent needs visible tests")

@@ -20,6 +20,7 @@ from pydantic import Field, model_validator
 from ..code.generation import code_request, extract_program
 from ..code.mutations import MUTATIONS, applicable, mutate, nominal
 from ..code.execute import reference_times
+from ..code.problems import humaneval_fingerprint, load_problems
 from ..code.passk import pass_at_k
 from ..code.robust import OUTCOMES, robust_counts, robust_drop, robust_metrics, two_oracle
 from ..metrics import mean_metric
@@ -32,7 +33,6 @@ PRESERVING = ("jargon", "rename", "typo", "paraphrase", "format")
 
 
 class CodeMutationsConfig(TaskConfig):
-    problems: str | None = None  # humaneval | leetcode50 | a JSONL path; default: the task's data file
     prompt_format: str = "chat"
     mutations: dict[str, list[int]] = Field(default_factory=lambda: {
         "underspec": [1, 3, 5, 7, 9], "flip": [0], "jargon": [1], "rename": [0], "typo": [2], "paraphrase": [0], "format": [0]})
@@ -65,11 +65,13 @@ def _variant_key(mp) -> str:
 
 class CodeMutationsKind(TaskKind):
     Config = CodeMutationsConfig
+    named_data = {"humaneval": humaneval_fingerprint}
+
+    def _source(self) -> str:
+        return self.config.data if self.config.data in self.named_data else str(self.spec.data_path)
 
     def samples(self) -> list[dict]:
-        from ..code.problems import load_problems
-
-        return [{"id": p.task_id, "problem": p} for p in load_problems(self.config.problems or str(self.spec.data_path))]
+        return [{"id": p.task_id, "problem": p} for p in load_problems(self._source())]
 
     def prompts(self, problem) -> list:
         c = self.config
