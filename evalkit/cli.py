@@ -256,6 +256,20 @@ def export_leaderboard(
     out.print(f"leaderboard: {output} ({len(board['entries'])} models, method {board['method']['type']})")
 
 
+@app.command()
+def report(
+    results: List[str] = typer.Argument(..., help="Result dirs (searched recursively), summary.json / ranking.json / leaderboard JSON files, or globs."),
+    output: str = typer.Option(..., "-o", "--output", help="HTML file to write."),
+    title: str = typer.Option("evalkit report", "--title", help="Page title."),
+):
+    """Self-contained HTML report (inline CSS, images as data URIs, nothing fetched) from stored results only."""
+    from .report import write_report
+
+    path = write_report(results, output, title=title)
+    text = path.read_text(encoding="utf-8")
+    print(f"report: {path} ({text.count('<section ')} sections, {text.count('<img ')} plots)")  # plain: a long path stays one line
+
+
 def main() -> None:
     command = typer.main.get_command(app)
     try:

@@ -286,7 +286,10 @@ def plot_posix(summary: dict, path: Path) -> None:
     items = [(k, v["posix"]) for k, v in summary["breakdown"]["perturbation"].items() if v["posix"].get("n")]
     fig, ax = plt.subplots(figsize=(1.4 * len(items) + 2, 3.2))
     vals = [m["value"] for _, m in items]
-    err = np.array([[m["value"] - m.get("ci_low", m["value"]) for _, m in items], [m.get("ci_high", m["value"]) - m["value"] for _, m in items]])
+    # an undefined interval (null, e.g. a single prompt set) draws no error bar
+    lo = [m["value"] if m.get("ci_low") is None else m["ci_low"] for _, m in items]
+    hi = [m["value"] if m.get("ci_high") is None else m["ci_high"] for _, m in items]
+    err = np.array([[m["value"] - x for (_, m), x in zip(items, lo)], [x - m["value"] for (_, m), x in zip(items, hi)]])
     ax.bar([k for k, _ in items], vals, yerr=err, capsize=4, color="#4C72B0")
     for x, (_, m) in enumerate(items):
         ax.annotate(f"n={m['n']}", (x, 0), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8, color="white")

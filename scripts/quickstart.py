@@ -1,0 +1,138 @@
+"""The quickstart suite: everything evalkit measures, on one model, then a leaderboard and a report.
+
+    python scripts/quickstart.py                         # smollm2-135m-instruct, small sizes, CPU (make demo)
+    python scripts/quickstart.py --full                  # full sizes; vllm when a GPU and vllm are present
+    python scripts/quickstart.py -m tiny-random --size tiny -o /tmp/qs   # seconds: what CI runs
+
+Steps (each an ordinary evalkit run, resumable: rerunning skips finished work):
+ 1. POSIX on both shipped tasks, FormatSpread on the MCQ set;
+ 2. MCQ accuracy of four prompting variants of the model (raw, chat, two system prompts), whose
+    per-category accuracies form a variant x benchmark score table, ranked by CSD (Swiss rounds);
+ 3. code mutations and a short code-agent run on leetcode50, in the sandbox;
+ 4. judge quality of the model on the labelled judge pairs (label log-likelihood, both orders);
+ 5. a Swiss tournament between the variants, judged by the model, ranked by Bradley–Terry;
+ 6. the leaderboard JSON and the self-contained HTML report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import evalkit
+
+VARIANTS = {  # the tournament's players and the CSD table's rows: what one model can be made into
+    "raw": {"prompt_format": "raw"},
+    "chat": {"prompt_format": "chat"},
+    "concise": {"prompt_format": "chat", "system_prompt": "Answer in one or two short sentences."},
+    "expert": {"prompt_format": "chat", "system_prompt": "You are a world-class expert. Answer carefully and precisely."},
+}
+CATEGORY_ORDER = ["general_knowledge", "units", "arithmetic", "reading", "common_sense"]  # CSD rounds, easy to hard
+
+SIZES = {
+    # name: limits per step (None = the whole data set)
+    "tiny": dict(posix_mcq=2, posix_ins=2, fs=4, fs_formats=3, mcq=None, code=2, code_tokens=24, agent=2, agent_turns=2,
+                 judge=4, tour=3, tour_tokens=8, csd_runs=2000),
+    "small": dict(posix_mcq=16, posix_ins=8, fs=40, fs_formats=10, mcq=None, code=6, code_tokens=192, agent=4, agent_turns=2,
+                  judge=48, tour=8, tour_tokens=48, csd_runs=100_000),
+    "full": dict(posix_mcq=None, posix_ins=None, fs=None, fs_formats=20, mcq=None, code=None, code_tokens=384, agent=None,
+                 agent_turns=3, judge=None, tour=None, tour_tokens=128, csd_runs=100_000),
+}
+
+
+def vllm_on_gpu() -> bool:
+    import importlib.util
+
+    try:
+        import torch
+
+        return torch.cuda.is_available() and importlib.util.find_spec("vllm") is not None
+    except ImportError:
+        return False
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-m", "--model", default=evalkit.DEFAULT_MODEL)
+    ap.add_argument("--size", choices=list(SIZES), default="small")
+    ap.add_argument("--full", action="store_true", help="same as --size full (and vllm when a GPU is present)")
+    ap.add_argument("-b", "--backend", default=None, help="hf | vllm | openai (default: hf; vllm with --full on a GPU)")
+    ap.add_argument("-o", "--out", default="results")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    size = "full" if a.full else a.size
+    L = SIZES[size]
+    backend = a.backend or ("vllm" if size == "full" and vllm_on_gpu() else "hf")
+    out = Path(a.out)
+    tag = Path(a.model).name
+    t0 = time.perf_counter()
+    timings = {}
+
+    def step(name, task, limit=None, overrides=None, dest=None):
+        t = time.perf_counter()
+        print(f"[{time.perf_counter() - t0:6.0f}s] {name}", flush=True)
+        r = evalkit.run(task, a.model, backend, limit=limit, seed=a.seed, overrides=overrides or {},
+                        out=out / (dest or task) / tag, quiet=True)
+        timings[name] = round(time.perf_counter() - t, 1)
+        return r
+
+    # 1. prompt sensitivity
+    step("POSIX on MCQ", "posix_mcq", L["posix_mcq"])
+    step("POSIX on open instructions", "posix_instructions", L["posix_ins"])
+    step("FormatSpread", "formatspread_mcq", L["fs"], {"n_formats": L["fs_formats"]})
+
+    # 2. prompting variants on MCQ -> score table -> CSD
+    table = {}
+    for v, over in VARIANTS.items():
+        r = step(f"MCQ, variant {v}", "mcq", L["mcq"], {"task": f"mcq_{v}", **over}, dest=f"mcq_variants/{v}")
+        cats = r.summary["breakdown"]["category"]
+        table[f"{tag}:{v}"] = {c: cats[c]["acc"]["value"] for c in CATEGORY_ORDER if c in cats}
+    benches = [c for c in CATEGORY_ORDER if all(c in row for row in table.values())]
+    csd_dir = out / "csd" / tag
+    csd_dir.mkdir(parents=True, exist_ok=True)
+    with open(csd_dir / "scores.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["model", *benches])
+        for m, row in table.items():
+            w.writerow([m, *(f"{row[b]:.6f}" for b in benches)])
+    (csd_dir / "csd_variants.yaml").write_text("".join(f"- [{b}]\n" for b in benches))
+    from evalkit.tournaments.csd import run_swiss
+
+    t = time.perf_counter()
+    print(f"[{time.perf_counter() - t0:6.0f}s] CSD over the variant x category table", flush=True)
+    run_swiss([csd_dir / "scores.csv"], csd_dir / "csd_variants.yaml", n_runs=L["csd_runs"], seed=a.seed, out=csd_dir)
+    timings["CSD"] = round(time.perf_counter() - t, 1)
+
+    # 3. code robustness and the code agent
+    step("code mutations (leetcode50)", "code_mutations", L["code"],
+         {"mutations": {"underspec": [5, 9], "flip": [0], "rename": [0], "typo": [2]}, "max_tokens": L["code_tokens"]})
+    step("code agent (leetcode50)", "code_agent", L["agent"],
+         {"max_turns": L["agent_turns"], "max_tokens": L["code_tokens"], "max_episode_tokens": L["agent_turns"] * L["code_tokens"]})
+
+    # 4. judge quality, 5. the tournament
+    step("judge quality (judge_pairs)", "judge_pairs", L["judge"], {"verdict": "logprob", "combine": "average"})
+    players = [{"name": v, **over} for v, over in VARIANTS.items()] + [{"name": "chat-t0.8", "temperature": 0.8}]
+    step("Swiss tournament of the variants", "tournament_variants", L["tour"],
+         {"players": players, "max_tokens": L["tour_tokens"], "prompts_per_match": 4})
+
+    # 6. leaderboard and report, from the files only
+    from evalkit.leaderboard import build_leaderboard
+    from evalkit.report import write_report
+
+    board = build_leaderboard([out / "tournament_variants" / tag, *sorted(p for p in out.iterdir() if p.is_dir())])
+    (out / "leaderboard.json").write_text(json.dumps(board, indent=2, ensure_ascii=False) + "\n")
+    report = write_report([out], out / "report.html", title=f"evalkit quickstart · {a.model}")
+    timings["total"] = round(time.perf_counter() - t0, 1)
+    (out / "quickstart_timings.json").write_text(json.dumps({"model": a.model, "size": size, "backend": backend, **timings}, indent=2))
+    print(f"[{timings['total']:6.0f}s] done")
+    print(f"leaderboard: {out / 'leaderboard.json'}")
+    print(f"report: {report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

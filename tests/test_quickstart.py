@@ -1,0 +1,33 @@
+"""README command 1's suite end to end, at its tiny size on tiny-random (the real thing runs the
+same script on SmolLM2 with the `small` sizes)."""
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+
+from conftest import REPO
+from evalkit.leaderboard import schema
+
+
+def test_quickstart_tiny_end_to_end(tmp_path):
+    res = subprocess.run([sys.executable, str(REPO / "scripts/quickstart.py"), "-m", "tiny-random", "--size", "tiny", "-o", "qs"],
+                         capture_output=True, text=True, timeout=1200)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = tmp_path / "qs"
+    kinds = {}
+    for s in out.rglob("summary.json"):
+        doc = json.loads(s.read_text())
+        kinds.setdefault(doc["kind"], []).append(doc)
+    assert set(kinds) == {"posix", "formatspread", "mcq", "csd", "code_mutations", "code_agent", "judge", "tournament"}
+    assert len(kinds["mcq"]) == 4 and len(kinds["csd"][0]["entries"]) == 4  # four prompting variants ranked by CSD
+    assert len(kinds["tournament"][0]["entries"]) == 5
+    board = json.loads((out / "leaderboard.json").read_text())
+    jsonschema.validate(board, schema())
+    assert board["method"]["type"] == "bt" and board["judge_quality"]["parse_failure_rate"] == 0.0
+    html = (out / "report.html").read_text()
+    for section in ("task-posix_mcq", "task-formatspread_mcq", "task-code_mutations", "task-code_agent", "task-judge_pairs",
+                    "task-tournament_variants", "task-csd_variants", "leaderboard"):
+        assert f'id="{section}"' in html, section
+    assert "report: qs/report.html" in res.stdout  # the suite says where the report is
