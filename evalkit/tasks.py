@@ -7,7 +7,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -152,19 +152,29 @@ def validate(model: type[BaseModel], doc: dict, where: str):
         raise EvalkitError(f"{where}: field '{field}': {err['msg']}") from None
 
 
-def read_jsonl(path: Path, sample_model: type[BaseModel] | None = None) -> list[dict]:
-    rows = []
+def iter_jsonl(path: str | Path) -> Iterator[tuple[str, int, dict]]:
+    """(where = "file:line", line number, object) for each non-blank line; a line that is not a JSON
+    object is an EvalkitError naming file:line."""
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
+            where = f"{path}:{lineno}"
             try:
-                row = json.loads(line)
+                doc = json.loads(line)
             except json.JSONDecodeError as e:
-                raise EvalkitError(f"{path}:{lineno}: invalid JSON: {e.msg}") from None
-            if sample_model is not None:
-                row = validate(sample_model, row, f"{path}:{lineno}").model_dump()
-            rows.append(row)
+                raise EvalkitError(f"{where}: invalid JSON: {e.msg}") from None
+            if not isinstance(doc, dict):
+                raise EvalkitError(f"{where}: expected a JSON object")
+            yield where, lineno, doc
+
+
+def read_jsonl(path: Path, sample_model: type[BaseModel] | None = None) -> list[dict]:
+    rows = []
+    for where, _, row in iter_jsonl(path):
+        if sample_model is not None:
+            row = validate(sample_model, row, where).model_dump()
+        rows.append(row)
     ids = [str(r.get("id")) for r in rows]
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)

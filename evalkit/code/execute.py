@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 from ..errors import EvalkitError, did_you_mean
 from ..sandbox import ExecResult, Job, Limits, Sandbox, default_workers, same
 from ..sandbox.compare import short_repr
+from ..tasks import iter_jsonl
 from .passk import mean_pass_at_k
 from .problems import Problem, load_problems
 
@@ -41,29 +42,19 @@ def read_samples(path: str | Path, problems: dict[str, Problem]) -> list[dict]:
     if not path.is_file():
         raise EvalkitError(f"samples file '{path}' does not exist")
     out = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise EvalkitError(f"{where}: invalid JSON: {e.msg}") from None
-            if not isinstance(doc, dict):
-                raise EvalkitError(f"{where}: expected a JSON object")
-            tid = doc.get("task_id")
-            if not isinstance(tid, str):
-                raise EvalkitError(f"{where}: field 'task_id': " + ("missing" if tid is None else "must be a string"))
-            if tid not in problems:
-                raise EvalkitError(f"{where}: field 'task_id': {did_you_mean('task', tid, problems)}")
-            has = [k for k in ("completion", "solution") if k in doc]
-            if len(has) != 1:
-                raise EvalkitError(f"{where}: field 'completion': give exactly one of 'completion' (appended to the prompt) "
-                                   f"or 'solution' (a full program)" + (", not both" if len(has) == 2 else ""))
-            if not isinstance(doc[has[0]], str):
-                raise EvalkitError(f"{where}: field '{has[0]}': must be a string")
-            out.append({"line": lineno, "task_id": tid, "program": sample_program(problems[tid], doc), "fields": doc})
+    for where, lineno, doc in iter_jsonl(path):
+        tid = doc.get("task_id")
+        if not isinstance(tid, str):
+            raise EvalkitError(f"{where}: field 'task_id': " + ("missing" if tid is None else "must be a string"))
+        if tid not in problems:
+            raise EvalkitError(f"{where}: field 'task_id': {did_you_mean('task', tid, problems)}")
+        has = [k for k in ("completion", "solution") if k in doc]
+        if len(has) != 1:
+            raise EvalkitError(f"{where}: field 'completion': give exactly one of 'completion' (appended to the prompt) "
+                               f"or 'solution' (a full program)" + (", not both" if len(has) == 2 else ""))
+        if not isinstance(doc[has[0]], str):
+            raise EvalkitError(f"{where}: field '{has[0]}': must be a string")
+        out.append({"line": lineno, "task_id": tid, "program": sample_program(problems[tid], doc), "fields": doc})
     if not out:
         raise EvalkitError(f"{path}: no samples")
     return out

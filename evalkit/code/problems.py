@@ -45,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import EvalkitError, did_you_mean
 from ..sandbox import Sandbox, decode, encode, same
+from ..tasks import iter_jsonl
 
 PROBLEM_SETS = ("humaneval", "leetcode50")
 _EXTRACT_VERSION = 2  # bump when the HumanEval test extraction changes
@@ -172,52 +173,42 @@ def read_problem_file(path: str | Path) -> list[Problem]:
     """Problems of a JSONL file; errors name file:line and field."""
     path = Path(path)
     problems, seen = [], {}
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise EvalkitError(f"{where}: invalid JSON: {e.msg}") from None
-            if not isinstance(doc, dict):
-                raise EvalkitError(f"{where}: expected a JSON object")
-            try:
-                row = _Row.model_validate(doc)
-            except ValidationError as e:
-                err = e.errors()[0]
-                fld = ".".join(str(x) for x in err["loc"]).replace("from_", "from") or "?"
-                raise EvalkitError(f"{where}: field '{fld}': {err['msg']}") from None
-            if row.task_id in seen:
-                raise EvalkitError(f"{where}: field 'task_id': duplicate '{row.task_id}' (first on line {seen[row.task_id]})")
-            seen[row.task_id] = lineno
-            if row.checker is not None and row.checker not in CHECKERS:
-                raise EvalkitError(f"{where}: field 'checker': unknown checker '{row.checker}'; known: {', '.join(CHECKERS)}")
-            try:
-                fn = ast.parse(row.signature.strip() + "\n    pass\n").body[0]
-            except SyntaxError:
-                fn = None
-            if not isinstance(fn, ast.FunctionDef):
-                raise EvalkitError(f"{where}: field 'signature': not a Python def line")
-            if fn.name != row.entry_point.split(".")[-1]:
-                raise EvalkitError(f"{where}: field 'signature': defines '{fn.name}', entry_point is '{row.entry_point}'")
-            _check_program(row.reference, row.entry_point, where, "reference")
-            flip = None
-            if row.flip is not None:
-                _check_program(row.flip.reference, row.entry_point, where, "flip.reference")
-                flip = {"from": row.flip.from_, "to": row.flip.to, "statement": row.flip.statement,
-                        "reference": row.flip.reference,
-                        "visible_tests": _decode_tests(row.flip.visible_tests, where, "flip.visible_tests"),
-                        "tests": _decode_tests(row.flip.tests, where, "flip.tests")}
-            problems.append(Problem(
-                task_id=row.task_id, statement=row.statement, prompt=_prompt(row.signature, row.statement),
-                signature=row.signature, entry_point=row.entry_point, reference=row.reference,
-                tests=_decode_tests(row.tests, where, "tests"),
-                visible_tests=_decode_tests(row.visible_tests, where, "visible_tests"), flip=flip,
-                jargon=[{"from": j.from_, "to": j.to, "statement": j.statement} for j in row.jargon],
-                title=row.title, checker=row.checker,
-            ))
+    for where, lineno, doc in iter_jsonl(path):
+        try:
+            row = _Row.model_validate(doc)
+        except ValidationError as e:
+            err = e.errors()[0]
+            fld = ".".join(str(x) for x in err["loc"]).replace("from_", "from") or "?"
+            raise EvalkitError(f"{where}: field '{fld}': {err['msg']}") from None
+        if row.task_id in seen:
+            raise EvalkitError(f"{where}: field 'task_id': duplicate '{row.task_id}' (first on line {seen[row.task_id]})")
+        seen[row.task_id] = lineno
+        if row.checker is not None and row.checker not in CHECKERS:
+            raise EvalkitError(f"{where}: field 'checker': unknown checker '{row.checker}'; known: {', '.join(CHECKERS)}")
+        try:
+            fn = ast.parse(row.signature.strip() + "\n    pass\n").body[0]
+        except SyntaxError:
+            fn = None
+        if not isinstance(fn, ast.FunctionDef):
+            raise EvalkitError(f"{where}: field 'signature': not a Python def line")
+        if fn.name != row.entry_point.split(".")[-1]:
+            raise EvalkitError(f"{where}: field 'signature': defines '{fn.name}', entry_point is '{row.entry_point}'")
+        _check_program(row.reference, row.entry_point, where, "reference")
+        flip = None
+        if row.flip is not None:
+            _check_program(row.flip.reference, row.entry_point, where, "flip.reference")
+            flip = {"from": row.flip.from_, "to": row.flip.to, "statement": row.flip.statement,
+                    "reference": row.flip.reference,
+                    "visible_tests": _decode_tests(row.flip.visible_tests, where, "flip.visible_tests"),
+                    "tests": _decode_tests(row.flip.tests, where, "flip.tests")}
+        problems.append(Problem(
+            task_id=row.task_id, statement=row.statement, prompt=_prompt(row.signature, row.statement),
+            signature=row.signature, entry_point=row.entry_point, reference=row.reference,
+            tests=_decode_tests(row.tests, where, "tests"),
+            visible_tests=_decode_tests(row.visible_tests, where, "visible_tests"), flip=flip,
+            jargon=[{"from": j.from_, "to": j.to, "statement": j.statement} for j in row.jargon],
+            title=row.title, checker=row.checker,
+        ))
     if not problems:
         raise EvalkitError(f"{path}: no problems")
     return problems

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import EvalkitError
-from ..tasks import read_jsonl, validate
+from ..tasks import iter_jsonl, read_jsonl, validate
 
 DataFormat = Literal["auto", "evalkit", "pandalm", "judgebench"]
 
@@ -95,18 +95,11 @@ def load_pairs(path: str | Path, fmt: DataFormat = "auto") -> list[dict]:
 
 
 def _read_jsonl_keyed(path: Path, model: type[BaseModel], key: str) -> list[dict]:
-    rows = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise EvalkitError(f"{path}:{lineno}: invalid JSON: {e.msg}") from None
-        rows.append(validate(model, row, f"{path}:{lineno}").model_dump())
-    seen = set()
-    for r in rows:
-        if r[key] in seen:
-            raise EvalkitError(f"{path}: field '{key}': duplicate '{r[key]}'")
-        seen.add(r[key])
+    rows, seen = [], set()
+    for where, _, row in iter_jsonl(path):
+        row = validate(model, row, where).model_dump()
+        if row[key] in seen:
+            raise EvalkitError(f"{where}: field '{key}': duplicate '{row[key]}'")
+        seen.add(row[key])
+        rows.append(row)
     return rows

@@ -4,12 +4,12 @@ errored games)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import EvalkitError
+from ..tasks import iter_jsonl
 from .ratings import check_battles
 
 COLUMNS = ["model_a", "model_b", "winner", "len_a", "len_b"]
@@ -17,22 +17,16 @@ COLUMNS = ["model_a", "model_b", "winner", "len_a", "len_b"]
 
 def _jsonl_battles(path: Path) -> list[dict]:
     rows = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise EvalkitError(f"{path}:{lineno}: invalid JSON: {e.msg}") from None
+    for where, _, row in iter_jsonl(path):
         if row.get("type", "battle") != "battle":
             continue  # a tournament's response records
         if row.get("winner") is None and "games" in row:
             continue  # unparsed verdict
         for key in ("model_a", "model_b", "winner"):
             if key not in row:
-                raise EvalkitError(f"{path}:{lineno}: field '{key}': required")
+                raise EvalkitError(f"{where}: field '{key}': required")
         if row["winner"] not in ("model_a", "model_b", "tie"):
-            raise EvalkitError(f"{path}:{lineno}: field 'winner': must be model_a, model_b or tie, got {row['winner']!r}")
+            raise EvalkitError(f"{where}: field 'winner': must be model_a, model_b or tie, got {row['winner']!r}")
         rows.append({k: row.get(k) for k in COLUMNS})
     return rows
 
