@@ -44,3 +44,7 @@ bench: install-dev
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_backends.py
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_posix.py
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_formatspread.py
+	$(BIN)/python scripts/bench_sandbox.py
+	$(BIN)/python scripts/bench_csd.py
+	$(BIN)/python scripts/bench_live_swiss.py
+	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_sweep.py
