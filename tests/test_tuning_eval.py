@@ -84,3 +84,33 @@ def test_heldout_selection_is_fixed_and_split_filtered():
     assert len(a) == 5 and all(r["split"] in ("eval", "ood") for r in a)
     assert [r["id"] for r in a] == [r["id"] for r in select_heldout(list(reversed(rows)), ["eval", "ood"], 5)]
     assert [r["id"] for r in select_heldout(rows, ["eval", "ood"], 3)] == [r["id"] for r in a[:3]]
+
+
+def test_heldout_preference_accuracy_from_implicit_rewards(hf_tiny):
+    """r(y) = log π(y|x) − log π_SFT(y|x); a policy that adds +1 nat to every chosen response and −0.25
+    nats per token to every rejected one ranks each pair correctly by exactly those margins."""
+    from evalkit.requests import LoglikelihoodResult
+    from evalkit.tuning.config import JudgeSpec
+    from evalkit.tuning.evaluate import EvalSettings, heldout_preferences
+
+    class Shifted:
+        def __init__(self, base):
+            self.base, self.tok = base, base.tok
+
+        def loglikelihood(self, reqs, on_result=None):
+            out = self.base.loglikelihood(reqs)
+            return [LoglikelihoodResult(r.logprob + (1.0 if k % 2 == 0 else -0.25 * r.n_tokens), r.n_tokens, r.is_greedy)
+                    for k, r in enumerate(out)]  # requests alternate chosen, rejected
+
+    rows = [{"id": "a", "prompt": "2+2?", "chosen": "4", "rejected": "5, I think"},
+            {"id": "b", "prompt": "Capital of France?", "chosen": "Paris.", "rejected": "Rome."},
+            {"id": "c", "prompt": "no pair here"}]
+    s = EvalSettings("chat", 8, 0.0, 0, 8, JudgeSpec(), "pref_accuracy")
+    same, per = heldout_preferences(hf_tiny, hf_tiny, rows, s)
+    assert same["pref_accuracy"]["value"] == 0.5 and same["pref_margin"]["value"] == 0.0 and per[2] is None
+    m, per = heldout_preferences(Shifted(hf_tiny), hf_tiny, rows, s)
+    assert m["pref_accuracy"]["value"] == 1.0 and m["pref_accuracy"]["n"] == 2
+    n_rej = [len(hf_tiny.tok.tokenizer.encode(r["rejected"], add_special_tokens=False)) + 1 for r in rows[:2]]  # + end of sequence
+    assert [p["margin"] for p in per[:2]] == pytest.approx([1.0 + 0.25 * n for n in n_rej], abs=1e-9)
+    n_cho = [len(hf_tiny.tok.tokenizer.encode(r["chosen"], add_special_tokens=False)) + 1 for r in rows[:2]]
+    assert [p["margin_per_token"] for p in per[:2]] == pytest.approx([1.0 / c + 0.25 for c in n_cho], abs=1e-9)

@@ -25,7 +25,7 @@ LOSSES: dict[str, dict[str, float]] = {
     "simpo": {"beta": 2.0, "gamma": 1.0},  # TRL CPOTrainer loss_type="simpo", cpo_alpha=0, simpo_gamma = γ
 }
 COMMON = ("learning_rate", "epochs", "max_steps")
-SCORES = ("win_rate_vs_sft", "reward")
+SCORES = ("win_rate_vs_sft", "reward", "pref_accuracy")
 
 
 class _Strict(BaseModel):
@@ -102,6 +102,9 @@ class JudgeSpec(_Strict):
     template: str = "mt_bench"
     protocol: Literal["both", "random", "fixed"] = "both"
     combine: Literal["conservative", "average"] = "conservative"
+    # "logprob": the judge's most likely verdict label (never unparsed; with combine "average" the two
+    # slot orders' soft preferences are averaged, cancelling a constant slot bias): for small judges
+    verdict: Literal["generate", "logprob"] = "generate"
     max_tokens: int = Field(256, ge=1)
     # Identical policy and SFT responses are a tie without a judge call (a conservative two-order
     # judge can only say tie or fail to parse on them).
@@ -117,7 +120,9 @@ class EvalSpec(_Strict):
     backend_options: dict[str, Any] = Field(default_factory=dict)
     kl_samples: int = Field(2, ge=0)  # policy samples per prompt for KL(π‖π_SFT); 0: no KL
     kl_max_new_tokens: int | None = Field(default=None, ge=1)
-    score: Literal["win_rate_vs_sft", "reward"] = "win_rate_vs_sft"
+    # win_rate_vs_sft: the judge; reward: the data's rule checker; pref_accuracy: the implicit reward
+    # log π/π_SFT ranks the held-out pair's chosen response above its rejected one (evaluate.py)
+    score: Literal["win_rate_vs_sft", "reward", "pref_accuracy"] = "win_rate_vs_sft"
     judge: JudgeSpec = Field(default_factory=JudgeSpec)
 
     @model_validator(mode="after")

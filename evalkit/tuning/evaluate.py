@@ -8,6 +8,8 @@ without it. Per trial and seed it measures
   both slot orders by default; a pair's outcome is the policy's share (1, ½, 0); unparsed verdicts are
   left out and counted (`judge_parse_failure_rate`);
 - rule reward: `evalkit.tuning.checkers.rule_reward` of each held-out row (1/0), and the SFT's for scale;
+- held-out preference accuracy: whether the implicit reward log π/π_SFT ranks each held-out pair's chosen
+  response above its rejected one (a signal even when the model is too weak to earn rule rewards);
 - KL(π‖π_SFT): `kl_samples` policy samples per prompt at temperature 1, scored by teacher forcing under
   both models (`LoglikelihoodRequest.continuation_ids`), per sequence and per token (kl.py);
 - response length in tokens: mean (with SE), median, p90, max, share cut at max_new_tokens.
@@ -257,6 +259,36 @@ def sample_kl(policy, sft, rows: Sequence[dict], s: EvalSettings, seed: int) -> 
     return est, meta
 
 
+def heldout_preferences(policy, sft, rows: Sequence[dict], s: EvalSettings) -> tuple[dict, list[dict | None]]:
+    """The DPO implicit reward r(y) = log π(y|x) − log π_SFT(y|x) on each held-out pair (teacher forcing,
+    chosen/rejected text + end-of-sequence): `pref_accuracy` = share of pairs with r(chosen) > r(rejected)
+    (½ for an exact tie: an unchanged policy scores 0.5), `pref_margin` = mean r(chosen) − r(rejected),
+    `pref_margin_per_token` = the same with each side divided by its token count (LN-DPO's form)."""
+    idx = [i for i, r in enumerate(rows) if r.get("chosen") and r.get("rejected")]
+    if not idx:
+        nan = {"value": float("nan"), "n": 0}
+        return {"pref_accuracy": dict(nan), "pref_margin": dict(nan), "pref_margin_per_token": dict(nan)}, [None] * len(rows)
+    tok, eos = policy.tok.tokenizer, _eos_id(policy)
+    reqs = []
+    for i in idx:
+        ctx = framed(rows[i]["prompt"], s.prompt_format)
+        for side in ("chosen", "rejected"):
+            ids = tuple(tok.encode(rows[i][side], add_special_tokens=False)) + ((eos,) if eos is not None else ())
+            reqs.append(LoglikelihoodRequest(messages=ctx["messages"], continuation_ids=ids) if "messages" in ctx
+                        else LoglikelihoodRequest(context=ctx["prompt"], continuation_ids=ids))
+    pol, ref = policy.loglikelihood(reqs), sft.loglikelihood(reqs)
+    per: list[dict | None] = [None] * len(rows)
+    for k, i in enumerate(idx):
+        (pw, pl), (rw, rl) = pol[2 * k : 2 * k + 2], ref[2 * k : 2 * k + 2]
+        dw, dl = pw.logprob - rw.logprob, pl.logprob - rl.logprob
+        margin = dw - dl
+        per[i] = {"margin": margin, "margin_per_token": dw / max(pw.n_tokens, 1) - dl / max(pl.n_tokens, 1),
+                  "correct": 1.0 if margin > 0 else 0.0 if margin < 0 else 0.5}
+    done = [p for p in per if p is not None]
+    return {"pref_accuracy": mean_metric([p["correct"] for p in done]), "pref_margin": mean_metric([p["margin"] for p in done]),
+            "pref_margin_per_token": mean_metric([p["margin_per_token"] for p in done])}, per
+
+
 def judge_win_rate(judge, rows: Sequence[dict], policy_texts: Sequence[str], sft_texts: Sequence[str], spec) -> tuple[dict, list[dict]]:
     """Policy (A) vs SFT (B) per prompt; outcome = the policy's share (1 win, ½ tie, 0 loss)."""
     from ..judging import JudgePair, judge_pairs
@@ -275,7 +307,7 @@ def judge_win_rate(judge, rows: Sequence[dict], policy_texts: Sequence[str], sft
         pairs = [JudgePair(instruction=rows[i]["prompt"], response_a=policy_texts[i], response_b=sft_texts[i], id=str(rows[i]["id"]))
                  for i in todo]
         verdicts = judge_pairs(judge, pairs, template=spec.template, protocol=spec.protocol, combine=spec.combine, seed=0,
-                               max_tokens=spec.max_tokens, prompt_format=fmt)
+                               max_tokens=spec.max_tokens, prompt_format=fmt, verdict=spec.verdict)
         for i, v in zip(todo, verdicts):
             outcomes[i] = {"score": v.score, "winner": v.winner, "identical": False,
                            "games": [{"order": g.order, "verdict": g.verdict, "raw": g.raw} for g in v.games]}
@@ -307,6 +339,8 @@ def evaluate_policy(policy, sft, judge, rows: Sequence[dict], sft_ref: SFTRefere
                                       "n": len(lengths)}
     metrics["reward"], rewards = reward_metric(rows, texts)
     metrics["reward_sft"] = sft_ref.metrics.get("reward", {"value": float("nan"), "n": 0})
+    pref_metrics, prefs = heldout_preferences(policy, sft, rows, s)
+    metrics.update(pref_metrics)
     kl, kl_meta = sample_kl(policy, sft, rows, s, seed)
     metrics["kl_to_sft"], metrics["kl_to_sft_per_token"] = kl["seq"], kl["token"]
     outcomes: list[dict] = [{} for _ in rows]
@@ -321,6 +355,7 @@ def evaluate_policy(policy, sft, judge, rows: Sequence[dict], sft_ref: SFTRefere
             idx = [i for i, r in enumerate(rows) if str(r.get("split")) == sp]
             x = [rewards[i] for i in idx if rewards[i] is not None]
             metrics[f"reward_{sp}"] = mean_metric(x, proportion=all(v in (0.0, 1.0) for v in x))
+            metrics[f"pref_accuracy_{sp}"] = mean_metric([prefs[i]["correct"] for i in idx if prefs[i] is not None])
             if s.judge.enabled:
                 metrics[f"win_rate_vs_sft_{sp}"] = mean_metric([outcomes[i]["score"] for i in idx if outcomes[i].get("score") is not None])
     metrics["eval_seconds"] = {"value": time.perf_counter() - t0, "n": 1}
@@ -329,9 +364,9 @@ def evaluate_policy(policy, sft, judge, rows: Sequence[dict], sft_ref: SFTRefere
         by_id.setdefault(str(m["id"]), []).append({k: m[k] for k in ("n_tokens", "logp_policy", "logp_sft")})
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "records.jsonl", "w", encoding="utf-8") as f:
-        for r, t, n, g, rw, o, st in zip(rows, texts, lengths, gens, rewards, outcomes, sft_ref.texts):
+        for r, t, n, g, rw, o, st, pf in zip(rows, texts, lengths, gens, rewards, outcomes, sft_ref.texts, prefs):
             f.write(json.dumps({"id": r["id"], "family": r.get("family"), "split": r.get("split"), "prompt": r["prompt"],
                                 "response": t, "n_tokens": n, "finish_reason": g.finish_reasons[0], "sft_response": st,
-                                "reward": rw, "judge": o, "kl_samples": by_id.get(str(r["id"]), [])},
+                                "reward": rw, "judge": o, "pref": pf, "kl_samples": by_id.get(str(r["id"]), [])},
                                ensure_ascii=False) + "\n")
     return metrics

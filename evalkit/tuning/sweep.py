@@ -299,7 +299,9 @@ class SweepRunner:
         out = {}
         for line in records.read_text().splitlines():
             r = json.loads(line)
-            out[str(r["id"])] = (r.get("judge") or {}).get("score") if self.sweep.score == "win_rate_vs_sft" else r.get("reward")
+            score = self.sweep.score
+            out[str(r["id"])] = ((r.get("judge") or {}).get("score") if score == "win_rate_vs_sft" else
+                                 (r.get("pref") or {}).get("correct") if score == "pref_accuracy" else r.get("reward"))
         return out
 
     # --- objectives ---
@@ -353,7 +355,10 @@ class SweepRunner:
             fixed = _system_attrs(trial).get("fixed_params") or trial.params
             if "test_seed" not in fixed:
                 raise optuna.TrialPruned("not an enqueued test run")
-            params = {k: trial.suggest_categorical(k, [v]) for k, v in fixed.items()}
+            # Point distributions: a categorical's choices must not change within a study, and every test run
+            # (other seeds, a later best configuration) pins other values
+            params = {k: trial.suggest_int(k, int(v), int(v)) if k == "test_seed" else trial.suggest_float(k, float(v), float(v))
+                      for k, v in fixed.items()}
             seed = int(params.pop("test_seed"))
             key = trial.user_attrs["config_key"]
             d = self.out / "test" / method.name / key
@@ -496,21 +501,21 @@ def build_summary(sweep: Sweep, storage, out: Path, complete: bool) -> dict:
             key = "c" + hashlib.sha256(json.dumps(b["params"], sort_keys=True).encode()).hexdigest()[:10]
             runs = [t for t in data["tests"].get(m.name, []) if t.user_attrs.get("config_key") == key]
             seeds = {str(t.params.get("test_seed")): t.user_attrs["metrics"] for t in runs}
+            keys = ("score", "win_rate_vs_sft", "reward", "pref_accuracy", "kl_to_sft", "mean_length")
             per_seed = [next(iter(t.user_attrs.get("per_prompt", {}).values()), {}) for t in runs]
             test_score = clustered_mean(per_seed) if runs else {"value": float("nan"), "n": 0}
             stats["test_score"] = test_score
             best_block[m.name] = {"trial": b["trial"], "params": b["params"], "tuning_score": b["value"],
                                   "test_seeds": sweep.config.seeds.test, "test_score": test_score,
-                                  "test_by_seed": {s: {k: mm[k] for k in ("score", "win_rate_vs_sft", "reward", "kl_to_sft", "mean_length")
-                                                       if k in mm} for s, mm in seeds.items()}}
+                                  "test_by_seed": {s: {k: mm[k] for k in keys if k in mm} for s, mm in seeds.items()}}
         breakdown["method"][m.name] = stats
     for t in trials:
         mm = t["metrics"]
         breakdown["trial"][f"{t['method']}/t{t['trial']:03d}"] = {
             k: v for k, v in mm.items()
             if k in ("score", "win_rate_vs_sft", "kl_to_sft", "kl_to_sft_per_token", "mean_length", "reward", "judge_parse_failure_rate",
-                     "frac_truncated", "train_rewards_margins", "train_rewards_accuracies")
-            or k.startswith(("reward_", "win_rate_vs_sft_"))}
+                     "frac_truncated", "pref_accuracy", "pref_margin", "train_rewards_margins", "train_rewards_accuracies")
+            or k.startswith(("reward_", "win_rate_vs_sft_", "pref_accuracy_"))}
     # nothing to plot without a single defined score (e.g. eval.enabled: false)
     plot_files = plots(trials, score, out / "plots") if any(_v(t["metrics"].get("score", {})) is not None for t in trials) else []
     rows = []
@@ -520,9 +525,10 @@ def build_summary(sweep: Sweep, storage, out: Path, complete: bool) -> dict:
         for k, mv in t["metrics"].items():
             if isinstance(mv, dict):
                 row[k] = mv.get("value")
-                if mv.get("stderr") is not None and k in ("win_rate_vs_sft", "kl_to_sft", "kl_to_sft_per_token", "mean_length", "reward"):
+                if mv.get("stderr") is not None and k in ("win_rate_vs_sft", "kl_to_sft", "kl_to_sft_per_token", "mean_length", "reward",
+                                                          "pref_accuracy"):
                     row[k + "_stderr"] = mv["stderr"]
-                if k in ("win_rate_vs_sft", "reward"):
+                if k in ("win_rate_vs_sft", "reward", "pref_accuracy"):
                     row[k + "_n"] = mv.get("n")
         row["dir"], row["host"] = t["dir"], t["host"]
         rows.append(row)
