@@ -31,17 +31,37 @@ VARIANTS = {  # the tournament's players and the CSD table's rows: what one mode
     "concise": {"prompt_format": "chat", "system_prompt": "Answer in one or two short sentences."},
     "expert": {"prompt_format": "chat", "system_prompt": "You are a world-class expert. Answer carefully and precisely."},
 }
-CATEGORY_ORDER = ["general_knowledge", "units", "arithmetic", "reading", "common_sense"]  # CSD rounds, easy to hard
+CATEGORY_ORDER = ["general_knowledge", "units", "arithmetic", "reading_comprehension", "common_sense"]  # CSD rounds, easy to hard
 
 SIZES = {
-    # name: limits per step (None = the whole data set)
-    "tiny": dict(posix_mcq=2, posix_ins=2, fs=4, fs_formats=3, mcq=None, code=2, code_tokens=24, agent=2, agent_turns=2,
+    # name: limits per step (None = the whole data set); mcq = questions per category
+    "tiny": dict(posix_mcq=2, posix_ins=2, fs=4, fs_formats=3, mcq=4, code=2, code_tokens=24, agent=2, agent_turns=2,
                  judge=4, tour=3, tour_tokens=8, csd_runs=2000),
-    "small": dict(posix_mcq=16, posix_ins=8, fs=40, fs_formats=10, mcq=None, code=6, code_tokens=192, agent=4, agent_turns=2,
-                  judge=48, tour=8, tour_tokens=48, csd_runs=100_000),
+    "small": dict(posix_mcq=8, posix_ins=4, fs=40, fs_formats=10, mcq=12, code=4, code_tokens=160, agent=3, agent_turns=2,
+                  judge=32, tour=8, tour_tokens=48, csd_runs=100_000),
     "full": dict(posix_mcq=None, posix_ins=None, fs=None, fs_formats=20, mcq=None, code=None, code_tokens=384, agent=None,
                  agent_turns=3, judge=None, tour=None, tour_tokens=128, csd_runs=100_000),
 }
+
+
+def balanced_subset(per_category: int | None, where: Path) -> Path | None:
+    """The first `per_category` questions of each MCQ category (the data file is sorted by category,
+    so --limit would keep one category only); None for all of them."""
+    if per_category is None:
+        return None
+    from evalkit.tasks import find_tasks, load_task
+
+    rows = [json.loads(x) for x in load_task(str(find_tasks()["mcq"])).data_path.read_text().splitlines() if x.strip()]
+    counts: dict[str, int] = {}
+    out = []
+    for r in rows:
+        if counts.get(r["category"], 0) < per_category:
+            counts[r["category"]] = counts.get(r["category"], 0) + 1
+            out.append(r)
+    where.mkdir(parents=True, exist_ok=True)
+    path = (where / f"mcq_{per_category}_per_category.jsonl").resolve()
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out))
+    return path
 
 
 def vllm_on_gpu() -> bool:
@@ -87,8 +107,10 @@ def main() -> int:
 
     # 2. prompting variants on MCQ -> score table -> CSD
     table = {}
+    subset = balanced_subset(L["mcq"], out / "mcq_variants")
     for v, over in VARIANTS.items():
-        r = step(f"MCQ, variant {v}", "mcq", L["mcq"], {"task": f"mcq_{v}", **over}, dest=f"mcq_variants/{v}")
+        mcq = {"task": f"mcq_{v}", **over, **({"data": str(subset)} if subset else {})}
+        r = step(f"MCQ, variant {v}", "mcq", None, mcq, dest=f"mcq_variants/{v}")
         cats = r.summary["breakdown"]["category"]
         table[f"{tag}:{v}"] = {c: cats[c]["acc"]["value"] for c in CATEGORY_ORDER if c in cats}
     benches = [c for c in CATEGORY_ORDER if all(c in row for row in table.values())]

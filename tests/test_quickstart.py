@@ -22,6 +22,7 @@ def test_quickstart_tiny_end_to_end(tmp_path):
         kinds.setdefault(doc["kind"], []).append(doc)
     assert set(kinds) == {"posix", "formatspread", "mcq", "csd", "code_mutations", "code_agent", "judge", "tournament"}
     assert len(kinds["mcq"]) == 4 and len(kinds["csd"][0]["entries"]) == 4  # four prompting variants ranked by CSD
+    assert len(kinds["csd"][0]["rounds"]) == 5  # one round per MCQ category
     assert len(kinds["tournament"][0]["entries"]) == 5
     board = json.loads((out / "leaderboard.json").read_text())
     jsonschema.validate(board, schema())
