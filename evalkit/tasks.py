@@ -26,6 +26,15 @@ def read_yaml(text: str):
     return yaml.load(text, Loader=_YAMLLoader)
 
 
+def parse_yaml(text: str, path) -> Any:
+    """read_yaml, with malformed YAML as an EvalkitError naming the file and line."""
+    try:
+        return read_yaml(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise EvalkitError(f"{path}{f':{mark.line + 1}' if mark else ''}: malformed YAML: {getattr(e, 'problem', e)}") from None
+
+
 class TaskConfig(BaseModel):
     """Fields every task YAML has; each kind extends it. Unknown fields are errors."""
 
@@ -106,12 +115,7 @@ def load_task(name_or_path: str, overrides: dict[str, Any] | None = None, includ
             raise did_you_mean("task", name_or_path, tasks)
         path = tasks[name_or_path]
     text = path.read_text()
-    try:
-        doc = read_yaml(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise EvalkitError(f"{path}{where}: malformed YAML: {getattr(e, 'problem', e)}") from None
+    doc = parse_yaml(text, path)
     if not isinstance(doc, dict):
         raise EvalkitError(f"{path}: expected a mapping of task fields, got {type(doc).__name__}")
     if "kind" not in doc and "output_type" in doc:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Literal, Sequence
 
 import numpy as np
-import yaml
 
 from ..errors import EvalkitError, did_you_mean
+from ..tasks import parse_yaml
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..seeding import derive_seed
 
@@ -63,10 +63,7 @@ def load_template(name_or_path: str) -> JudgeTemplate:
             raise did_you_mean("judge template", name_or_path, known)
         path = known[name_or_path]
     raw = path.read_bytes()
-    try:
-        doc = yaml.safe_load(raw)
-    except yaml.YAMLError as e:
-        raise EvalkitError(f"{path}: malformed YAML: {getattr(e, 'problem', e)}") from None
+    doc = parse_yaml(raw.decode("utf-8"), path)
     if not isinstance(doc, dict):
         raise EvalkitError(f"{path}: expected a mapping with id, format, prompt")
     for key in ("id", "format", "prompt"):

@@ -29,9 +29,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..errors import EvalkitError, did_you_mean
+from ..tasks import parse_yaml
 
 NORMALIZATIONS = ("none", "zscore", "minmax", "rank")
 LM_EVAL_DEFAULT_METRIC = "acc,none"
@@ -269,12 +269,10 @@ def load_rounds(path: str | Path) -> list[list[str]]:
     round); a mapping with a `rounds` key holding that list is accepted too."""
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except FileNotFoundError:
         raise EvalkitError(f"{path}: no such rounds file") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise EvalkitError(f"{path}{f':{mark.line + 1}' if mark else ''}: malformed YAML: {getattr(e, 'problem', e)}") from None
+    doc = parse_yaml(text, path)
     if isinstance(doc, dict):
         if "rounds" not in doc:
             raise EvalkitError(f"{path}: field 'rounds': missing (expected a list of rounds, each a list of benchmark names)")

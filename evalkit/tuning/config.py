@@ -227,19 +227,12 @@ def _space(where: str, name: str, spec: MethodSpec, training: TrainingSpec, samp
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep YAML; relative data paths are relative to the YAML's directory."""
-    from ..tasks import read_yaml, validate
+    from ..tasks import parse_yaml, validate
 
     p = Path(path)
     if not p.is_file():
         raise EvalkitError(f"{p}: sweep config not found")
-    text = p.read_text()
-    try:
-        import yaml
-
-        doc = read_yaml(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise EvalkitError(f"{p}{f':{mark.line + 1}' if mark else ''}: malformed YAML: {getattr(e, 'problem', e)}") from None
+    doc = parse_yaml(p.read_text(), p)
     if not isinstance(doc, dict):
         raise EvalkitError(f"{p}: expected a mapping of sweep fields, got {type(doc).__name__}")
     cfg: SweepConfig = validate(SweepConfig, doc, str(p))
