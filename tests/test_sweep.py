@@ -102,6 +102,15 @@ def test_grid_sweep_resumes_after_kill_without_redoing_finished_trials(tmp_path)
     assert r.returncode == 0, r.stderr
     assert sum(e["event"] == "train_start" for e in _events(out)) == sum(e["event"] == "train_start" for e in after)
 
+    # the HTML report reads the real sweep directory: its section with the sweep's own stored plots
+    report = tmp_path / "report.html"
+    r = subprocess.run([EVALKIT, "report", str(out), "-o", str(report)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    html = report.read_text()
+    assert '<section id="task-tiny-ci" data-kind="sweep"' in html
+    for p in ("score_vs_kl", "score_vs_length", "score_distribution"):
+        assert f'data-plot="{p}" data-origin="stored"' in html, p
+
 
 def test_grid_stats_on_hand_values():
     from evalkit.tuning.report import grid_stats

@@ -419,7 +419,9 @@ class SweepRunner:
 
         # every test run is enqueued with all its parameters: the sampler never draws
         study = self._study(f"{self.sweep.name}/{method.name}/test", optuna.samplers.RandomSampler(seed=0))
-        recover(study)
+        requeued = recover(study)
+        if requeued:
+            self.event("requeued", method=method.name, phase="test", trials=requeued)
         for s in self.cfg.seeds.test:
             study.enqueue_trial({**params, "test_seed": s}, user_attrs={"config_key": key, "best_trial": best.number},
                                 skip_if_exists=True)
