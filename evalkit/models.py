@@ -165,6 +165,16 @@ def weights_hash(directory: Path) -> str:
     return digest
 
 
+def adapter_hash(directory: Path) -> str:
+    """A peft adapter's identity: its weights and its adapter_config.json (rank, alpha, target modules)."""
+    config = directory / "adapter_config.json"
+    if not config.is_file():
+        raise EvalkitError(f"{directory}: not a peft adapter directory (no adapter_config.json)")
+    h = hashlib.sha256(weights_hash(directory).encode())
+    h.update(config.read_bytes())
+    return "sha256:" + h.hexdigest()
+
+
 def resolve_model(name: str, remote: bool = False) -> ModelSpec:
     """A registry name, a local checkpoint directory, or an `org/name` hub id; with `remote` (an API
     backend), any other name is passed to the server as it is."""

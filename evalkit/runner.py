@@ -10,17 +10,18 @@ import os
 import re
 import subprocess
 import time
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__
-from .backends import CachedBackend, backend_class
+from .backends import CachedBackend, backend_class, lora_engine_options, with_adapter
 from .cache import ResponseCache
 from .errors import EvalkitError
 from .kinds import kind_class
-from .models import DEFAULT_MODEL, ModelSpec, cache_dir, resolve_model
+from .models import DEFAULT_MODEL, ModelSpec, adapter_hash, cache_dir, resolve_model, weights_hash
 from .requests import Generation, Request, Result
 from .tasks import load_task
 
@@ -95,6 +96,8 @@ class RunContext:
     writer: RecordWriter
     progress: _Progress
     tokens: dict
+    options: dict = field(default_factory=dict)  # the backend options, for adapter copies of the model
+    adapters: dict[str, Path] = field(default_factory=dict)  # the kind's LoRA adapters (TaskKind.adapters)
 
     @property
     def done(self) -> set[str]:
@@ -112,15 +115,27 @@ class RunContext:
     def write(self, record: dict) -> None:
         self.writer.write(record)
 
+    @contextmanager
+    def adapter(self, name: str):
+        """The run's model with the kind's LoRA adapter `name`, behind the same response cache."""
+        lora_id = 1 + sorted(self.adapters).index(name)
+        engine = with_adapter(self.backend.backend, self.adapters[name], self.options, lora_id)
+        try:
+            yield CachedBackend(engine, self.backend.cache)
+        finally:
+            engine.close()
+
     def stage(
         self,
         label: str,
         method: str,
         units: Sequence[tuple[Any, Sequence[Request]]],
         on_unit_done: Callable[[Any, list[Result]], None],
+        backend: CachedBackend | None = None,
     ) -> None:
-        """Send every unit's requests to the backend in one bulk call; call on_unit_done(unit, results)
-        as soon as all of a unit's results are in (so records stream while the stage runs)."""
+        """Send every unit's requests to the backend (default: the run's model) in one bulk call; call
+        on_unit_done(unit, results) as soon as all of a unit's results are in (so records stream while
+        the stage runs)."""
         flat, owner, offsets = [], [], []
         for u, (unit, reqs) in enumerate(units):
             offsets.append(len(flat))
@@ -149,7 +164,7 @@ class RunContext:
                 on_unit_done(units[u][0], results[k : k + len(units[u][1])])
 
         try:
-            getattr(self.backend, method)(flat, on_result)
+            getattr(backend or self.backend, method)(flat, on_result)
         finally:
             if bar is not None:
                 bar.stop()
@@ -169,6 +184,20 @@ class Run:
         from .results import load_summaries
 
         return load_summaries(self.out)
+
+
+def _check_adapter_base(adapter: Path, model: ModelSpec) -> None:
+    """An adapter trained on another checkpoint would load silently on a model of the same shape: where
+    its recorded base is a local checkpoint, its weights must be the run's."""
+    base = json.loads((adapter / "adapter_config.json").read_text()).get("base_model_name_or_path")
+    if base and Path(base).is_dir() and model.weights_hash and Path(base).resolve() != Path(model.path).resolve():
+        try:
+            same = weights_hash(Path(base)) == model.weights_hash
+        except EvalkitError:
+            return
+        if not same:
+            raise EvalkitError(f"{adapter}/adapter_config.json: field 'base_model_name_or_path': {base} is not "
+                               f"the run's model ({model.name})")
 
 
 def _now() -> str:
@@ -266,6 +295,11 @@ def run(
         "seed": seed,
         "limit": limit,
     }
+    adapters = kind.adapters() if kind.uses_model else {}
+    if adapters:  # only then, so the ids of runs without adapters stay as they were
+        identity["adapters"] = {name: adapter_hash(p) for name, p in sorted(adapters.items())}
+        for p in adapters.values():
+            _check_adapter_base(p, mspec)
     run_id = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
     out = Path(out) if out else Path("results") / _safe(spec.name) / _safe(mspec.name) / run_id
     out.mkdir(parents=True, exist_ok=True)
@@ -280,7 +314,8 @@ def run(
         if old.get("status") == "complete" and summary_path.exists():
             return Run(out, json.loads(summary_path.read_text()))
 
-    engine = bcls(mspec, **options) if bcls else None
+    engine_options = {**lora_engine_options(list(adapters.values())), **options} if adapters and backend == "vllm" else options
+    engine = bcls(mspec, **engine_options) if bcls else None
     rcache = ResponseCache(_cache_path(cache)) if cache and engine else None
     cached = CachedBackend(engine, rcache) if engine else None
     manifest = {
@@ -294,6 +329,8 @@ def run(
         "seed": seed,
         "seeding": "per-unit seeds = sha256(seed, task, sample id, variant)[:4 bytes]",
         "limit": limit,
+        **({"adapters": {n: {"path": str(p), "hash": identity["adapters"][n]} for n, p in sorted(adapters.items())}}
+           if adapters else {}),
         "n_samples": len(samples),
         "cache": str(rcache.path) if rcache else None,
         "evalkit_version": __version__,
@@ -305,7 +342,7 @@ def run(
     _write_json(manifest_path, manifest)
     writer = RecordWriter(out / "records.jsonl")
     tokens: dict[str, int] = {}
-    ctx = RunContext(spec.name, cached, writer, _Progress(quiet), tokens)
+    ctx = RunContext(spec.name, cached, writer, _Progress(quiet), tokens, options, adapters)
     try:
         kind.run(samples, ctx)
         ids = {str(s["id"]) for s in samples}

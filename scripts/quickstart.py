@@ -10,7 +10,9 @@ Steps (each an ordinary evalkit run, resumable: rerunning skips finished work):
     per-category accuracies form a variant x benchmark score table, ranked by CSD (Swiss rounds);
  3. code mutations and a short code-agent run on leetcode50, in the sandbox;
  4. judge quality of the model on the labelled judge pairs (label log-likelihood, both orders);
- 5. a Swiss tournament between the variants, judged by the model, ranked by Bradley–Terry;
+ 5. a Swiss tournament between the variants, judged by the model, ranked by Bradley–Terry; with
+    --sweep DIR (a finished `evalkit sweep` of the same model) the best adapter of each tuning method
+    plays too, and the sweep's section joins the report;
  6. the leaderboard JSON and the self-contained HTML report.
 """
 
@@ -83,6 +85,7 @@ def main() -> int:
     ap.add_argument("-b", "--backend", default=None, help="hf | vllm | openai (default: hf; vllm with --full on a GPU)")
     ap.add_argument("-o", "--out", default="results")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sweep", default=None, help="a finished `evalkit sweep` directory of the same model: its best adapters play")
     a = ap.parse_args()
     size = "full" if a.full else a.size
     L = SIZES[size]
@@ -139,7 +142,8 @@ def main() -> int:
     step("judge quality (judge_pairs)", "judge_pairs", L["judge"], {"verdict": "logprob", "combine": "average"})
     players = [{"name": v, **over} for v, over in VARIANTS.items()] + [{"name": "chat-t0.8", "temperature": 0.8}]
     step("Swiss tournament of the variants", "tournament_variants", L["tour"],
-         {"players": players, "max_tokens": L["tour_tokens"], "prompts_per_match": 4})
+         {"players": players, "max_tokens": L["tour_tokens"], "prompts_per_match": 4,
+          **({"sweep": str(Path(a.sweep).resolve())} if a.sweep else {})})
 
     # 6. leaderboard and report, from the files only
     from evalkit.leaderboard import build_leaderboard
@@ -147,7 +151,7 @@ def main() -> int:
 
     board = build_leaderboard([out / "tournament_variants" / tag, *sorted(p for p in out.iterdir() if p.is_dir())])
     (out / "leaderboard.json").write_text(json.dumps(board, indent=2, ensure_ascii=False) + "\n")
-    report = write_report([out], out / "report.html", title=f"evalkit quickstart · {a.model}")
+    report = write_report([out, *([Path(a.sweep)] if a.sweep else [])], out / "report.html", title=f"evalkit quickstart · {a.model}")
     timings["total"] = round(time.perf_counter() - t0, 1)
     (out / "quickstart_timings.json").write_text(json.dumps({"model": a.model, "size": size, "backend": backend, **timings}, indent=2))
     print(f"[{timings['total']:6.0f}s] done")

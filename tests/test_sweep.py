@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -110,6 +111,19 @@ def test_grid_sweep_resumes_after_kill_without_redoing_finished_trials(tmp_path)
     assert '<section id="task-tiny-ci" data-kind="sweep"' in html
     for p in ("score_vs_kl", "score_vs_length", "score_distribution"):
         assert f'data-plot="{p}" data-origin="stored"' in html, p
+
+    # the quickstart suite with --sweep: each method's best adapter plays in the tournament of prompting
+    # variants of the same model, and the sweep's section joins the report
+    r = subprocess.run([sys.executable, str(REPO / "scripts" / "quickstart.py"), "-m", "tiny-random", "--size", "tiny",
+                        "-o", "qs", "--sweep", str(out)], capture_output=True, text=True, timeout=1200)
+    assert r.returncode == 0, r.stderr[-3000:]
+    tour = tmp_path / "qs" / "tournament_variants" / "tiny-random"
+    assert "dpo-best" in {e["model"] for e in json.loads((tour / "summary.json").read_text())["entries"]}
+    assert "dpo-best" in {e["model"] for e in json.loads((tmp_path / "qs" / "leaderboard.json").read_text())["entries"]}
+    assert '<section id="task-tiny-ci" data-kind="sweep"' in (tmp_path / "qs" / "report.html").read_text()
+    adapter = json.loads((tour / "manifest.json").read_text())["adapters"]["dpo-best"]["path"]
+    trial_dir = next(t["dir"] for t in summary["trials"] if t["method"] == "dpo" and t["trial"] == best["trial"])
+    assert adapter == str(out / "trials" / "dpo" / Path(trial_dir).name / "seed0" / "adapter")
 
 
 def test_grid_stats_on_hand_values():

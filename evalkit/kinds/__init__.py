@@ -56,5 +56,10 @@ class TaskKind(ABC):
     def summarize(self, records: list[dict]) -> dict:
         """{"metrics": {...}, "breakdown": {...}} from all records of the run."""
 
+    def adapters(self) -> dict[str, Path]:
+        """LoRA adapters (peft directories) the kind runs besides the model itself, by name; their hashes
+        join the run identity and `ctx.adapter(name)` serves each."""
+        return {}
+
     def write_artifacts(self, out: Path, summary: dict, records: list[dict]) -> None:
         """Plots and other files next to summary.json (none by default)."""

@@ -1,7 +1,9 @@
 """A pairwise tournament between variants of the run's model, judged by an LLM, ranked by Bradley–Terry.
 
 Players are what the harness can make from one model: raw vs chat prompting, a system prompt,
-a sampling temperature. Stage 1 generates every player's response to every prompt; then each round
+a sampling temperature, a LoRA adapter (a peft directory, or the best trial of each method of a finished
+`evalkit sweep`, which puts preference-tuned policies in the same ranking as the prompting variants).
+Stage 1 generates every player's response to every prompt; then each round
 pairs players (Swiss: by standing, no rematches, `⌈log₂ M⌉ + extra_rounds` rounds; or a full round
 robin) and the judge compares their responses on `prompts_per_match` prompts per match (both slot
 orders by default). The judge is the run's model itself unless the data say otherwise: a self-judged
@@ -11,6 +13,8 @@ tournament measures what that judge prefers, which the judge task quantifies sep
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
@@ -35,10 +39,12 @@ class Player(BaseModel):
     prompt_format: Literal["raw", "chat"] = "chat"
     system_prompt: str | None = None
     temperature: float = 0.0
+    adapter: str | None = None  # a peft LoRA adapter directory (relative paths: from the working directory)
 
 
 class TournamentConfig(TaskConfig):
     players: list[Player] = Field(min_length=2)
+    sweep: str | None = None  # a finished `evalkit sweep` directory: adds `<method>-best` players (chat prompting)
     pairing: Literal["swiss", "round_robin"] = "swiss"
     extra_rounds: int = 1
     prompts_per_match: int = 8
@@ -66,10 +72,17 @@ class TournamentKind(TaskKind):
 
     def __init__(self, spec, seed: int = 0):
         super().__init__(spec, seed)
-        names = [p.name for p in self.config.players]
+        self.players = list(self.config.players) + (sweep_players(Path(self.config.sweep), spec.path) if self.config.sweep else [])
+        names = [p.name for p in self.players]
         if len(set(names)) != len(names):
             raise EvalkitError(f"{spec.path}: field 'players': duplicate player name")
+        for p in self.players:
+            if p.adapter and not (Path(p.adapter) / "adapter_config.json").is_file():
+                raise EvalkitError(f"{spec.path}: field 'players' ({p.name}): adapter: not a peft adapter directory: {p.adapter}")
         self.template = load_template(self.config.judge_template)
+
+    def adapters(self) -> dict[str, Path]:
+        return {p.name: Path(p.adapter).resolve() for p in self.players if p.adapter}
 
     def _response_request(self, p: Player, s: dict) -> GenerateRequest:
         text = s["instruction"] + (f"\n\n{s['input']}" if s.get("input") else "")
@@ -82,15 +95,24 @@ class TournamentKind(TaskKind):
 
     def run(self, samples, ctx) -> None:
         c = self.config
-        # stage 1: every player's response to every prompt
-        units = [((p, s), [self._response_request(p, s)]) for p in c.players for s in samples
-                 if f"{s['id']}::response/{p.name}" not in ctx.done]
-        ctx.stage("responses", "generate", units, lambda u, res: ctx.write({
-            "id": str(u[1]["id"]), "variant": f"response/{u[0].name}", "type": "response", "player": u[0].name,
-            "response": res[0].texts[0], "n_tokens": len(res[0].token_ids[0]), "finish_reason": res[0].finish_reasons[0]}))
+        # stage 1: every player's response to every prompt; one stage for the model itself, one per adapter
+        def write(u, res):
+            ctx.write({"id": str(u[1]["id"]), "variant": f"response/{u[0].name}", "type": "response", "player": u[0].name,
+                       "response": res[0].texts[0], "n_tokens": len(res[0].token_ids[0]), "finish_reason": res[0].finish_reasons[0]})
+
+        for adapter in [None, *self.adapters()]:
+            units = [((p, s), [self._response_request(p, s)]) for p in self.players for s in samples
+                     if (p.name if p.adapter else None) == adapter and f"{s['id']}::response/{p.name}" not in ctx.done]
+            if not units:
+                continue
+            if adapter is None:
+                ctx.stage("responses", "generate", units, write)
+            else:
+                with ctx.adapter(adapter) as backend:
+                    ctx.stage(f"responses · {adapter}", "generate", units, write, backend=backend)
         responses = {(r["player"], r["id"]): r["response"] for r in ctx.records if r.get("type") == "response"}
 
-        names = [p.name for p in c.players]
+        names = [p.name for p in self.players]
         st = Standings(names)
         rounds = n_rounds(len(names), c.extra_rounds) if c.pairing == "swiss" else 1
         judge_cfg = GenerationConfig(max_tokens=c.judge_max_tokens, temperature=0.0, seed=self.seed)
@@ -180,3 +202,24 @@ class TournamentKind(TaskKind):
             from ..tournaments.plots import ratings_plot
 
             ratings_plot(summary["entries"], out / "ratings.png", f"{summary['task']} · Bradley–Terry (95% CI)")
+
+
+def sweep_players(sweep: Path, where: Path) -> list[Player]:
+    """One player per method of a finished sweep: the adapter of its best tuning trial (lowest tuning seed)."""
+    try:
+        summary = json.loads((sweep / "summary.json").read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise EvalkitError(f"{where}: field 'sweep': {sweep}/summary.json: {type(e).__name__}: {e}") from None
+    if summary.get("kind") != "sweep":
+        raise EvalkitError(f"{where}: field 'sweep': {sweep} is not an `evalkit sweep` directory")
+    players = []
+    for method, best in (summary.get("best") or {}).items():
+        trial = next(t for t in summary["trials"] if t["method"] == method and t["trial"] == best["trial"])
+        found = sorted((sweep / "trials" / method / Path(trial["dir"]).name).glob("seed*/adapter"),
+                       key=lambda a: int(a.parent.name[4:]))
+        if not found:
+            raise EvalkitError(f"{where}: field 'sweep': no adapter saved for {method} trial {best['trial']} in {sweep}")
+        players.append(Player(name=f"{method}-best", adapter=str(found[0])))
+    if not players:
+        raise EvalkitError(f"{where}: field 'sweep': {sweep} has no finished trial with a defined score")
+    return players

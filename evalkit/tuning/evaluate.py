@@ -25,6 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..backends import with_adapter
 from ..backends.hf import HFBackend
 from ..errors import EvalkitError
 from ..metrics import mean_metric
@@ -34,100 +35,25 @@ from ..seeding import derive_seed
 from .kl import kl_estimate
 
 
-class LoRAHFBackend(HFBackend):
-    """HF backend over base weights + a peft LoRA adapter.
-
-    The adapter is loaded with peft and, by default, merged into the in-memory weights (the same
-    function at the base model's speed); nothing is written back to disk. The adapter's weights
-    hash is part of the identity, so cached responses never mix trials.
-    """
-
-    def __init__(self, model: ModelSpec, adapter: str | Path, merge: bool = True, **options):
-        super().__init__(model, **options)
-        from peft import PeftModel
-
-        self.adapter = str(adapter)
-        self.adapter_hash = weights_hash(Path(adapter))
-        peft_model = PeftModel.from_pretrained(self.hf, self.adapter)
-        self.hf = (peft_model.merge_and_unload() if merge else peft_model).eval()
-
-    def identity(self) -> dict:
-        return {**super().identity(), "adapter_hash": self.adapter_hash}
-
-
-class _LoRAEngine:
-    """A vLLM engine whose every generate call carries one LoRA adapter (vLLM loads it once and
-    caches it; no merged checkpoint per trial)."""
-
-    def __init__(self, llm, lora_request):
-        self._llm, self._lora = llm, lora_request
-
-    def generate(self, *args, **kwargs):
-        return self._llm.generate(*args, lora_request=self._lora, **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self._llm, name)
-
-
-class VLLMLoRAView:
-    """The policy on vLLM: the SFT model's engine (started with LoRA enabled) plus one adapter per
-    trial as a `LoRARequest`. Needs a VLLMBackend that accepts `enable_lora`/`max_lora_rank`."""
-
-    def __init__(self, base, adapter: str | Path, lora_id: int):
-        from vllm.lora.request import LoRARequest
-
-        self.base = base
-        self.adapter_hash = weights_hash(Path(adapter))
-        self.request = LoRARequest(f"trial-{lora_id}", lora_id, str(adapter))
-
-    def __getattr__(self, name):
-        return getattr(self.base, name)
-
-    def identity(self) -> dict:
-        return {**self.base.identity(), "adapter_hash": self.adapter_hash}
-
-    def _call(self, method: str, requests, on_result=None):
-        llm = self.base.llm
-        self.base.llm = _LoRAEngine(llm, self.request)
-        try:
-            return getattr(self.base, method)(requests, on_result)
-        finally:
-            self.base.llm = llm
-
-    def generate(self, requests, on_result=None):
-        return self._call("generate", requests, on_result)
-
-    def loglikelihood(self, requests, on_result=None):
-        return self._call("loglikelihood", requests, on_result)
-
-    def close(self) -> None:
-        """The engine belongs to the SFT backend."""
-
-
 def make_sft_backend(kind: str, model: ModelSpec, options: dict, lora_rank: int | None):
+    """The SFT (starting) policy. On vLLM with LoRA trials, its engine also serves every trial's adapter."""
     if kind == "hf":
         return HFBackend(model, **options)
-    import inspect
-
     from ..backends.vllm import VLLMBackend
 
-    params = inspect.signature(VLLMBackend.__init__).parameters
-    if lora_rank is not None:
-        if "enable_lora" not in params:
-            raise EvalkitError("eval.backend 'vllm': this evalkit's vLLM backend has no enable_lora option; use backend: hf")
-        options = {"enable_lora": True, "max_lora_rank": lora_rank, **options}
+    if lora_rank is not None:  # KL and preference accuracy score the policy: see vllm.AdapterView.loglikelihood
+        raise EvalkitError("eval.backend 'vllm': LoRA policies are scored by log-likelihood, which vLLM gets wrong "
+                           "under LoRA (vllm#16668, #51594); use eval.backend: hf")
     return VLLMBackend(model, **options)
 
 
 def make_policy_backend(kind: str, base: ModelSpec, sft_backend, adapter_dir: Path, lora: bool, options: dict, lora_id: int):
-    """The trained policy: LoRA adapter over the base (hf: peft; vllm: LoRARequest on the SFT engine),
-    or, after full fine-tuning, the saved checkpoint."""
+    """The trained policy: LoRA adapter over the base (hf: peft, merged; vllm: a LoRARequest on the SFT
+    engine), or, after full fine-tuning, the saved checkpoint."""
     if not lora:
         spec = ModelSpec(f"{base.name}+{adapter_dir.parent.name}", str(adapter_dir), weights_hash(adapter_dir), "local")
         return HFBackend(spec, **options) if kind == "hf" else make_sft_backend(kind, spec, options, None)
-    if kind == "hf":
-        return LoRAHFBackend(base, adapter_dir, **options)
-    return VLLMLoRAView(sft_backend, adapter_dir, lora_id)
+    return with_adapter(sft_backend, adapter_dir, options, lora_id)
 
 
 # ---------------------------------------------------------------------------------------------- prompts
