@@ -296,6 +296,9 @@ def run(
         "limit": limit,
     }
     adapters = kind.adapters() if kind.uses_model else {}
+    if adapters and backend not in ("hf", "vllm"):
+        raise EvalkitError(f"backend '{backend}': LoRA adapters (players {', '.join(sorted(adapters))}) run on the hf or vllm "
+                           "backends; for a server, serve each adapter under its own model name")
     if adapters:  # only then, so the ids of runs without adapters stay as they were
         identity["adapters"] = {name: adapter_hash(p) for name, p in sorted(adapters.items())}
         for p in adapters.values():

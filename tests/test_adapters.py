@@ -101,6 +101,10 @@ def test_bad_adapters_are_one_line_errors(tmp_path, tiny):
     res = _run(str(task), "-m", "tiny-random", "-q", "-T", f"sweep={tmp_path}", "-T", "players=[{name: a}, {name: b}]")
     assert res.returncode == 2 and "field 'sweep'" in res.stderr
 
+    good = make_adapter(tiny.path, tmp_path / "good", seed=0)
+    res = _run(str(_tournament(tmp_path, good)), "-m", "tiny-random", "-q", "-b", "openai", "-B", "base_url=http://127.0.0.1:9/v1")
+    assert res.returncode == 2 and "run on the hf or vllm backends" in res.stderr
+
 
 @pytest.mark.vllm
 def test_vllm_lora_generation_matches_hf_merged_adapter(tmp_path, tiny):
