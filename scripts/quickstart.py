@@ -141,15 +141,18 @@ def main() -> int:
     # 4. judge quality, 5. the tournament
     step("judge quality (judge_pairs)", "judge_pairs", L["judge"], {"verdict": "logprob", "combine": "average"})
     players = [{"name": v, **over} for v, over in VARIANTS.items()] + [{"name": "chat-t0.8", "temperature": 0.8}]
-    step("Swiss tournament of the variants", "tournament_variants", L["tour"],
-         {"players": players, "max_tokens": L["tour_tokens"], "prompts_per_match": 4,
-          **({"sweep": str(Path(a.sweep).resolve())} if a.sweep else {})})
+    tour = {"players": players, "max_tokens": L["tour_tokens"], "prompts_per_match": 4}
+    if a.sweep:  # another task name: the tournament without the adapters stays as it was
+        tour.update(task="tournament_sweep", sweep=str(Path(a.sweep).resolve()))
+    step("Swiss tournament of the variants" + (" and the sweep's adapters" if a.sweep else ""), "tournament_variants", L["tour"],
+         tour, dest=tour.get("task"))
 
     # 6. leaderboard and report, from the files only
     from evalkit.leaderboard import build_leaderboard
     from evalkit.report import write_report
 
-    board = build_leaderboard([out / "tournament_variants" / tag, *sorted(p for p in out.iterdir() if p.is_dir())])
+    board = build_leaderboard([out / ("tournament_sweep" if a.sweep else "tournament_variants") / tag,
+                               *sorted(p for p in out.iterdir() if p.is_dir())])
     (out / "leaderboard.json").write_text(json.dumps(board, indent=2, ensure_ascii=False) + "\n")
     report = write_report([out, *([Path(a.sweep)] if a.sweep else [])], out / "report.html", title=f"evalkit quickstart · {a.model}")
     timings["total"] = round(time.perf_counter() - t0, 1)
@@ -161,4 +164,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except evalkit.EvalkitError as e:  # bad input (e.g. another run already in a step's directory): one line
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)

@@ -117,10 +117,11 @@ def test_grid_sweep_resumes_after_kill_without_redoing_finished_trials(tmp_path)
     r = subprocess.run([sys.executable, str(REPO / "scripts" / "quickstart.py"), "-m", "tiny-random", "--size", "tiny",
                         "-o", "qs", "--sweep", str(out)], capture_output=True, text=True, timeout=1200)
     assert r.returncode == 0, r.stderr[-3000:]
-    tour = tmp_path / "qs" / "tournament_variants" / "tiny-random"
+    tour = tmp_path / "qs" / "tournament_sweep" / "tiny-random"
     assert "dpo-best" in {e["model"] for e in json.loads((tour / "summary.json").read_text())["entries"]}
     assert "dpo-best" in {e["model"] for e in json.loads((tmp_path / "qs" / "leaderboard.json").read_text())["entries"]}
-    assert '<section id="task-tiny-ci" data-kind="sweep"' in (tmp_path / "qs" / "report.html").read_text()
+    html = (tmp_path / "qs" / "report.html").read_text()
+    assert '<section id="task-tiny-ci" data-kind="sweep"' in html and '<section id="task-tournament_sweep"' in html
     adapter = json.loads((tour / "manifest.json").read_text())["adapters"]["dpo-best"]["path"]
     trial_dir = next(t["dir"] for t in summary["trials"] if t["method"] == "dpo" and t["trial"] == best["trial"])
     assert adapter == str(out / "trials" / "dpo" / Path(trial_dir).name / "seed0" / "adapter")
