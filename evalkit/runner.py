@@ -98,6 +98,7 @@ class RunContext:
     tokens: dict
     options: dict = field(default_factory=dict)  # the backend options, for adapter copies of the model
     adapters: dict[str, Path] = field(default_factory=dict)  # the kind's LoRA adapters (TaskKind.adapters)
+    models: dict[str, ModelSpec] = field(default_factory=dict)  # the kind's other models by role (TaskKind.models)
 
     @property
     def done(self) -> set[str]:
@@ -120,6 +121,16 @@ class RunContext:
         """The run's model with the kind's LoRA adapter `name`, behind the same response cache."""
         lora_id = 1 + sorted(self.adapters).index(name)
         engine = with_adapter(self.backend.backend, self.adapters[name], self.options, lora_id)
+        try:
+            yield CachedBackend(engine, self.backend.cache)
+        finally:
+            engine.close()
+
+    @contextmanager
+    def model(self, role: str):
+        """Another model (the kind's `role`, e.g. a judge) on the run's backend with its options, behind the
+        same response cache (its identity keeps its entries apart)."""
+        engine = type(self.backend.backend)(self.models[role], **self.options)
         try:
             yield CachedBackend(engine, self.backend.cache)
         finally:
@@ -184,6 +195,15 @@ class Run:
         from .results import load_summaries
 
         return load_summaries(self.out)
+
+
+def _gpu() -> bool:
+    try:
+        import torch
+
+        return torch.cuda.is_available()
+    except ImportError:
+        return False
 
 
 def _check_adapter_base(adapter: Path, model: ModelSpec) -> None:
@@ -296,6 +316,10 @@ def run(
         "limit": limit,
     }
     adapters = kind.adapters() if kind.uses_model else {}
+    models = {role: resolve_model(name, remote=getattr(bcls, "remote", False))
+              for role, name in (kind.models() if kind.uses_model else {}).items()}
+    if models:  # only then, so the ids of other runs stay as they were
+        identity["models"] = {role: [m.name, m.weights_hash] for role, m in sorted(models.items())}
     if adapters and backend not in ("hf", "vllm"):
         raise EvalkitError(f"backend '{backend}': LoRA adapters (players {', '.join(sorted(adapters))}) run on the hf or vllm "
                            "backends; for a server, serve each adapter under its own model name")
@@ -318,6 +342,10 @@ def run(
             return Run(out, json.loads(summary_path.read_text()))
 
     engine_options = {**lora_engine_options(list(adapters.values())), **options} if adapters and backend == "vllm" else options
+    if models and backend == "vllm" and "gpu_memory_utilization" not in options:
+        # two engines at once (e.g. the players' and the judge's) share a GPU
+        options = {**options, "gpu_memory_utilization": 0.9 / (1 + len(models)) if _gpu() else 0.2}
+        engine_options = {**engine_options, "gpu_memory_utilization": options["gpu_memory_utilization"]}
     engine = bcls(mspec, **engine_options) if bcls else None
     rcache = ResponseCache(_cache_path(cache)) if cache and engine else None
     cached = CachedBackend(engine, rcache) if engine else None
@@ -334,6 +362,8 @@ def run(
         "limit": limit,
         **({"adapters": {n: {"path": str(p), "hash": identity["adapters"][n]} for n, p in sorted(adapters.items())}}
            if adapters else {}),
+        **({"models": {role: {"name": m.name, "path": m.path, "weights_hash": m.weights_hash, "source": m.source}
+                       for role, m in sorted(models.items())}} if models else {}),
         "n_samples": len(samples),
         "cache": str(rcache.path) if rcache else None,
         "evalkit_version": __version__,
@@ -345,7 +375,7 @@ def run(
     _write_json(manifest_path, manifest)
     writer = RecordWriter(out / "records.jsonl")
     tokens: dict[str, int] = {}
-    ctx = RunContext(spec.name, cached, writer, _Progress(quiet), tokens, options, adapters)
+    ctx = RunContext(spec.name, cached, writer, _Progress(quiet), tokens, options, adapters, models)
     try:
         kind.run(samples, ctx)
         ids = {str(s["id"]) for s in samples}

@@ -405,3 +405,48 @@ def test_tournament_logprob_judge_on_tiny_random(tmp_path):
     s = json.loads((tmp_path / "out/summary.json").read_text())
     assert s["metrics"]["parse_failure_rate"]["value"] == 0.0
     assert sorted(e["model"] for e in s["entries"]) == ["chat", "raw", "sys"] and (tmp_path / "out/ratings.png").exists()
+
+
+def test_tournament_with_another_judge_model(tmp_path, tiny):
+    """`judge_model`: the players are the run's model, the verdicts come from another checkpoint (here
+    tiny-random with perturbed weights), which is part of the run identity and the manifest."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    judge_dir = tmp_path / "judge-model"
+    shutil.copytree(tiny.path, judge_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny.path)
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=g) * 0.05)
+    model.save_pretrained(judge_dir)
+
+    _write(tmp_path, "prompts.jsonl", [{"id": f"p{i}", "instruction": f"Question {i}?"} for i in range(4)])
+    (tmp_path / "tour.yaml").write_text(
+        "task: tour_judge\nkind: tournament\ndata: prompts.jsonl\npairing: round_robin\nprompts_per_match: 2\nmax_tokens: 8\njudge_verdict: logprob\n"
+        "judge_combine: average\nn_boot: 20\nplayers:\n  - {name: chat}\n  - {name: raw, prompt_format: raw}\n")
+
+    def run(*extra):
+        res = subprocess.run([EVALKIT, "run", "tour.yaml", "-m", "tiny-random", "-q", "--json", *extra], capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        out = json.loads(res.stdout)["out"]
+        battles = [json.loads(x) for x in open(f"{out}/records.jsonl") if '"battle"' in x]
+        return out, json.loads(open(f"{out}/summary.json").read()), json.loads(open(f"{out}/manifest.json").read()), battles
+
+    self_out, self_summary, _, self_battles = run()
+    out, summary, manifest, battles = run("-T", f"judge_model={judge_dir}")
+    assert out != self_out and summary["judge"]["model"] == str(judge_dir) and self_summary["judge"]["model"] == "self"
+    assert manifest["models"]["judge"]["path"] == str(judge_dir.resolve())
+    assert manifest["models"]["judge"]["weights_hash"] != manifest["model"]["weights_hash"]
+    # same players and pairs, another judge: other soft verdicts on the same battles
+    key = lambda b: (b["id"], b["variant"])  # noqa: E731
+    assert sorted(map(key, battles)) == sorted(map(key, self_battles))
+    mine = {key(b): [g["p_a"] for g in b["games"]] for b in self_battles}
+    assert all(abs(x - y) > 1e-6 for b in battles for x, y in zip((g["p_a"] for g in b["games"]), mine[key(b)]))
+
+    res = subprocess.run([EVALKIT, "run", "tour.yaml", "-m", "tiny-random", "-q", "-T", f"judge_model={tmp_path / 'nope'}"],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1

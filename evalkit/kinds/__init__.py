@@ -56,6 +56,11 @@ class TaskKind(ABC):
     def summarize(self, records: list[dict]) -> dict:
         """{"metrics": {...}, "breakdown": {...}} from all records of the run."""
 
+    def models(self) -> dict[str, str]:
+        """Other models the kind runs on the run's backend, by role (e.g. {"judge": name}); their weights
+        join the run identity and `ctx.model(role)` serves each."""
+        return {}
+
     def adapters(self) -> dict[str, Path]:
         """LoRA adapters (peft directories) the kind runs besides the model itself, by name; their hashes
         join the run identity and `ctx.adapter(name)` serves each."""

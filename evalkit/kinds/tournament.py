@@ -6,14 +6,16 @@ a sampling temperature, a LoRA adapter (a peft directory, or the best trial of e
 Stage 1 generates every player's response to every prompt; then each round
 pairs players (Swiss: by standing, no rematches, `⌈log₂ M⌉ + extra_rounds` rounds; or a full round
 robin) and the judge compares their responses on `prompts_per_match` prompts per match (both slot
-orders by default). The judge is the run's model itself unless the data say otherwise: a self-judged
-tournament measures what that judge prefers, which the judge task quantifies separately.
+orders by default). The judge is the run's model itself unless `judge_model` names another (on the same
+backend): a self-judged tournament measures what that judge prefers, which the judge task quantifies
+separately.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Literal
 
@@ -55,6 +57,7 @@ class TournamentConfig(TaskConfig):
     judge_max_tokens: int = 64
     judge_verdict: VerdictMode = "generate"  # or "logprob": the most likely verdict label, soft scores
     judge_prompt_format: Literal["raw", "chat"] = "chat"
+    judge_model: str | None = None  # a model name or checkpoint for the judge; default: the run's model
     n_boot: int = 200
 
 
@@ -83,6 +86,9 @@ class TournamentKind(TaskKind):
 
     def adapters(self) -> dict[str, Path]:
         return {p.name: Path(p.adapter).resolve() for p in self.players if p.adapter}
+
+    def models(self) -> dict[str, str]:
+        return {"judge": self.config.judge_model} if self.config.judge_model else {}
 
     def _response_request(self, p: Player, s: dict) -> GenerateRequest:
         text = s["instruction"] + (f"\n\n{s['input']}" if s.get("input") else "")
@@ -115,44 +121,59 @@ class TournamentKind(TaskKind):
         names = [p.name for p in self.players]
         st = Standings(names)
         rounds = n_rounds(len(names), c.extra_rounds) if c.pairing == "swiss" else 1
-        judge_cfg = GenerationConfig(max_tokens=c.judge_max_tokens, temperature=0.0, seed=self.seed)
-        for r in range(rounds):
-            if c.pairing == "swiss":
-                pairs, bye = pair_round(st)
-            else:
-                pairs, bye = list(itertools.combinations(names, 2)), None
-            units = []
-            for a, b in pairs:
-                k = min(c.prompts_per_match, len(samples))
-                chosen = rng(self.seed, self.spec.name, f"round{r}", f"{a}|{b}").choice(len(samples), k, replace=False)
-                for i in sorted(chosen):
-                    s = samples[i]
-                    variant = f"battle/r{r}/{a}/{b}"
-                    if f"{s['id']}::{variant}" in ctx.done:
-                        continue
-                    pair = JudgePair(s["instruction"], responses[(a, s["id"])], responses[(b, s["id"])], s.get("input", ""),
-                                     f"{s['id']}/{a}/{b}")
-                    os_ = orders(c.judge_protocol, self.seed, pair.id)
-                    if c.judge_verdict == "logprob":
-                        reqs = [q for o in os_ for q in label_requests(self.template, pair, o, c.judge_prompt_format,
-                                                                        ctx.backend.render_chat)]
-                    else:
-                        reqs = [game_request(self.template, pair, o, judge_cfg, c.judge_prompt_format) for o in os_]
-                    units.append(((s, variant, r, a, b, pair, os_), reqs))
-            method = "loglikelihood" if c.judge_verdict == "logprob" else "generate"
-            ctx.stage(f"round {r + 1}/{rounds}", method, units, lambda u, res: self._write_battle(ctx, u, res))
-            # standings from this round's battles (recomputed from records, so a resumed run pairs identically)
-            mine = [x for x in ctx.records if x.get("type") == "battle" and x["round"] == r]
-            for a, b in pairs:
-                battles = [x for x in mine if x["model_a"] == a and x["model_b"] == b and x["score"] is not None]
-                pa = sum(x["score"] for x in battles)
-                pb = len(battles) - pa
-                st.record(a, b, *((1.0, 0.0) if pa > pb else (0.0, 1.0) if pb > pa else (0.5, 0.5)))
-                if c.judge_protocol == "fixed":  # one order: balance who sits in slot A, like chess colours
-                    st.slot_a[a] += 1
-            if bye is not None:
-                st.give_bye(bye)
+        with ExitStack() as stack:
+            judge = None
+
+            def judge_backend():  # another judge model is loaded once, and only if a battle is left to judge
+                nonlocal judge
+                if judge is None:
+                    judge = stack.enter_context(ctx.model("judge")) if c.judge_model else ctx.backend
+                return judge
+
+            for r in range(rounds):
+                self._round(r, rounds, samples, responses, st, judge_backend, ctx)
         self.standings = st
+
+    def _round(self, r, rounds, samples, responses, st, judge_backend, ctx) -> None:
+        """Pair by standing, judge every match's prompts (one stage), then record the results in `st`."""
+        c, names = self.config, [p.name for p in self.players]
+        judge_cfg = GenerationConfig(max_tokens=c.judge_max_tokens, temperature=0.0, seed=self.seed)
+        if c.pairing == "swiss":
+            pairs, bye = pair_round(st)
+        else:
+            pairs, bye = list(itertools.combinations(names, 2)), None
+        units = []
+        for a, b in pairs:
+            k = min(c.prompts_per_match, len(samples))
+            chosen = rng(self.seed, self.spec.name, f"round{r}", f"{a}|{b}").choice(len(samples), k, replace=False)
+            for i in sorted(chosen):
+                s = samples[i]
+                variant = f"battle/r{r}/{a}/{b}"
+                if f"{s['id']}::{variant}" in ctx.done:
+                    continue
+                pair = JudgePair(s["instruction"], responses[(a, s["id"])], responses[(b, s["id"])], s.get("input", ""),
+                                 f"{s['id']}/{a}/{b}")
+                os_ = orders(c.judge_protocol, self.seed, pair.id)
+                if c.judge_verdict == "logprob":
+                    reqs = [q for o in os_ for q in label_requests(self.template, pair, o, c.judge_prompt_format,
+                                                                    judge_backend().render_chat)]
+                else:
+                    reqs = [game_request(self.template, pair, o, judge_cfg, c.judge_prompt_format) for o in os_]
+                units.append(((s, variant, r, a, b, pair, os_), reqs))
+        method = "loglikelihood" if c.judge_verdict == "logprob" else "generate"
+        ctx.stage(f"round {r + 1}/{rounds}", method, units, lambda u, res: self._write_battle(ctx, u, res),
+                  backend=judge_backend() if units else None)
+        # standings from this round's battles (recomputed from records, so a resumed run pairs identically)
+        mine = [x for x in ctx.records if x.get("type") == "battle" and x["round"] == r]
+        for a, b in pairs:
+            battles = [x for x in mine if x["model_a"] == a and x["model_b"] == b and x["score"] is not None]
+            pa = sum(x["score"] for x in battles)
+            pb = len(battles) - pa
+            st.record(a, b, *((1.0, 0.0) if pa > pb else (0.0, 1.0) if pb > pa else (0.5, 0.5)))
+            if c.judge_protocol == "fixed":  # one order: balance who sits in slot A, like chess colours
+                st.slot_a[a] += 1
+        if bye is not None:
+            st.give_bye(bye)
 
     def _write_battle(self, ctx, unit, results) -> None:
         s, variant, r, a, b, pair, os_ = unit
@@ -193,7 +214,7 @@ class TournamentKind(TaskKind):
                              "ci_high": float(wr.loc[e["model"], "ci_high"]), "n": e["n_battles"]}} for e in entries}
         return {"metrics": metrics, "breakdown": breakdown, "entries": entries,
                 "method": {"type": "bt", "n_bootstrap": self.config.n_boot, "seed": self.seed, "pairing": self.config.pairing},
-                "judge": {"model": "self", "prompt_id": self.template.id, "prompt_sha": self.template.sha256,
+                "judge": {"model": self.config.judge_model or "self", "prompt_id": self.template.id, "prompt_sha": self.template.sha256,
                           "position_protocol": self.config.judge_protocol, "tie_rule": self.config.judge_combine,
                           "verdict": self.config.judge_verdict}}
 
