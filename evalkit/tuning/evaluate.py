@@ -36,7 +36,7 @@ from .kl import kl_estimate
 
 
 def make_sft_backend(kind: str, model: ModelSpec, options: dict, lora_rank: int | None):
-    """The SFT (starting) policy. On vLLM with LoRA trials, its engine also serves every trial's adapter."""
+    """The SFT (starting) policy; with LoRA trials only on hf (see the error)."""
     if kind == "hf":
         return HFBackend(model, **options)
     from ..backends.vllm import VLLMBackend
@@ -48,8 +48,8 @@ def make_sft_backend(kind: str, model: ModelSpec, options: dict, lora_rank: int 
 
 
 def make_policy_backend(kind: str, base: ModelSpec, sft_backend, adapter_dir: Path, lora: bool, options: dict, lora_id: int):
-    """The trained policy: LoRA adapter over the base (hf: peft, merged; vllm: a LoRARequest on the SFT
-    engine), or, after full fine-tuning, the saved checkpoint."""
+    """The trained policy: its LoRA adapter merged into a copy of the base (backends.with_adapter), or,
+    after full fine-tuning, the saved checkpoint."""
     if not lora:
         spec = ModelSpec(f"{base.name}+{adapter_dir.parent.name}", str(adapter_dir), weights_hash(adapter_dir), "local")
         return HFBackend(spec, **options) if kind == "hf" else make_sft_backend(kind, spec, options, None)
