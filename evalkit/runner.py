@@ -130,7 +130,8 @@ class RunContext:
     def model(self, role: str):
         """Another model (the kind's `role`, e.g. a judge) on the run's backend with its options, behind the
         same response cache (its identity keeps its entries apart)."""
-        engine = type(self.backend.backend)(self.models[role], **self.options)
+        options = {k: v for k, v in self.options.items() if k != "served_model"}  # a server serves it by its own name
+        engine = type(self.backend.backend)(self.models[role], **options)
         try:
             yield CachedBackend(engine, self.backend.cache)
         finally:
