@@ -303,6 +303,10 @@ def grid_table(head: list[str], rows: list[list[str]], numeric: set[int] = froze
 # -------------------------------------------------------------------- manifests
 
 
+def _git_cell(revision: str | None) -> str:
+    return f"<code>{esc(revision)}</code>" if revision else '<span class="muted">unknown</span>'
+
+
 def manifest_rows(man: dict) -> list[tuple[str, str]]:
     schema = man.get("schema")
     if schema == "evalkit.manifest/v1":
@@ -329,12 +333,7 @@ def manifest_rows(man: dict) -> list[tuple[str, str]]:
                 esc(fmt(man.get("n_samples"))) + (esc(f" (limit {man['limit']})") if man.get("limit") is not None else ""),
             ),
             ("evalkit", esc(man.get("evalkit_version"))),
-            (
-                "git revision",
-                f"<code>{esc(man.get('git_revision'))}</code>"
-                if man.get("git_revision")
-                else '<span class="muted">unknown</span>',
-            ),
+            ("git revision", _git_cell(man.get("git_revision"))),
             ("started", esc(man.get("started"))),
             ("ended", esc(man.get("ended"))),
             ("wall time", esc(_duration(man.get("started"), man.get("ended")))),
@@ -358,12 +357,7 @@ def manifest_rows(man: dict) -> list[tuple[str, str]]:
             ("data", esc(man.get("data"))),
             ("studies", esc(", ".join(map(str, man.get("studies") or [])))),
             ("storage", esc(man.get("storage"))),
-            (
-                "git revision",
-                f"<code>{esc(man.get('git_revision'))}</code>"
-                if man.get("git_revision")
-                else '<span class="muted">unknown</span>',
-            ),
+            ("git revision", _git_cell(man.get("git_revision"))),
             ("started", esc(man.get("started"))),
             ("finished", esc(end)),
             ("wall time", esc(_duration(man.get("started"), end))),
