@@ -5,7 +5,6 @@ place (plus the format-spread distribution, which only the report draws)."""
 from __future__ import annotations
 
 import base64
-import json
 import struct
 import tempfile
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import EvalkitError
+from ..tasks import iter_jsonl
 from .sources import Source
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -54,16 +53,7 @@ def read_png(path: Path, name: str | None = None, origin: str = "stored") -> Ima
 
 def _records(src: Source) -> list[dict]:
     path = src.dir / "records.jsonl"
-    if not path.is_file():
-        return []
-    out = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise EvalkitError(f"{path}:{i}: malformed JSON: {e}") from None
-    return out
+    return [doc for _, _, doc in iter_jsonl(path)] if path.is_file() else []
 
 
 class DrawError(Exception):

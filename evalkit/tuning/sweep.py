@@ -32,6 +32,7 @@ import numpy as np
 
 from ..errors import EvalkitError
 from ..seeding import derive_seed
+from ..tasks import iter_jsonl
 from .config import Range, ResolvedMethod, Sweep, load_sweep
 from .report import clustered_mean, grid_stats, plots
 
@@ -296,10 +297,8 @@ class SweepRunner:
 
     def _per_prompt(self, records: Path) -> dict[str, float | None]:
         """Each held-out prompt's outcome under the score (judge share or reward)."""
-        out = {}
-        for line in records.read_text().splitlines():
-            r = json.loads(line)
-            score = self.sweep.score
+        out, score = {}, self.sweep.score
+        for _, _, r in iter_jsonl(records):
             out[str(r["id"])] = ((r.get("judge") or {}).get("score") if score == "win_rate_vs_sft" else
                                  (r.get("pref") or {}).get("correct") if score == "pref_accuracy" else r.get("reward"))
         return out
