@@ -6,10 +6,11 @@ gets a manifest, records (one per model) and a resumable run directory. No model
 
 from __future__ import annotations
 
+import numpy as np
 from pydantic import Field
 
 from ..tasks import TaskConfig
-from ..tournaments.csd import TIEBREAKS, plot_fsa, simulate
+from ..tournaments.csd import TIEBREAKS, CSDResult, csd_summary, plot_fsa, simulate
 from ..tournaments.scores import NORMALIZATIONS, load_scores, select
 from . import TaskKind
 
@@ -53,22 +54,16 @@ class CSDKind(TaskKind):
                        "matches_per_run": {str(t): float(res.n_matches[t]) for t in res.elims}})
 
     def summarize(self, records: list[dict]) -> dict:
+        """`evalkit swiss`'s summary (csd_summary), from the per-model records."""
         c = self.config
-        keys = [str(t) for t in sorted(c.elims)]
-        entries, per_model = [], {}
-        for r in records:
-            drop = r["E_S"][keys[-1]] - r["E_S"][keys[0]] if len(keys) > 1 else None
-            entries.append({"model": r["id"], "E_S": r["E_S"], "mc_stderr": r["mc_stderr"], "fsa_drop": drop})
-            per_model[r["id"]] = {f"E_S_T{k}": {"value": r["E_S"][k], "stderr": r["mc_stderr"][k], "n": c.n_runs} for k in keys}
-            per_model[r["id"]]["fsa_drop"] = {"value": drop, "n": c.n_runs}
-        entries.sort(key=lambda e: (-e["E_S"][keys[-1]], e["model"]))
-        return {
-            "metrics": {"n_models": {"value": len(records), "n": len(records)}, "n_rounds": {"value": len(c.rounds), "n": len(c.rounds)},
-                        "n_runs": {"value": c.n_runs, "n": c.n_runs}},
-            "breakdown": {"model": per_model},
-            "entries": entries, "n_runs": c.n_runs, "elims": [int(k) for k in keys], "rounds": c.rounds,
-            "tiebreak": c.tiebreak, "normalize": c.normalize,
-        }
+        elims = tuple(int(t) for t in c.elims)
+        per_t = lambda field: {t: np.array([r[field][str(t)] for r in records]) for t in elims}  # noqa: E731
+        result = CSDResult(elims, per_t("E_S"), per_t("mc_stderr"), c.n_runs, c.tiebreak, self.seed,
+                           {t: records[0]["matches_per_run"][str(t)] for t in elims} if records else {})
+        summary = csd_summary(result, [r["id"] for r in records], c.rounds, normalize=c.normalize,
+                              sources=[str(self.spec.data_path)])
+        # the runner writes the run's own identity fields
+        return {k: v for k, v in summary.items() if k not in ("schema", "task", "kind", "n_samples", "seed")}
 
     def write_artifacts(self, out, summary, records) -> None:
         plot_fsa(summary, out)
