@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -36,3 +38,80 @@ def wilson(p: float, n: int, z: float = Z95) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+# ---------------------------------------------------------------- metric metadata
+# Every metric a kind writes has a direction (True: higher is better, False: lower is better, None: a
+# count or diagnostic that ranks nothing) and a unit. Rankings (the leaderboard, CSD) read the direction
+# from here, never from a guess; a plugin metric is declared with register_metric.
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    higher_is_better: bool | None
+    unit: str
+
+
+_METRICS: dict[str, MetricInfo] = {}
+_PATTERNS: list[tuple[re.Pattern, MetricInfo]] = []  # families such as pass@k
+
+
+def register_metric(name: str, higher_is_better: bool | None, unit: str) -> None:
+    """Declare a metric's direction and unit. `name` may hold `{k}` for a family (pass@{k} matches pass@1, pass@10)."""
+    info = MetricInfo(higher_is_better, unit)
+    if "{k}" in name:
+        _PATTERNS.append((re.compile(re.escape(name).replace(re.escape("{k}"), r"\d+") + "$"), info))
+    else:
+        _METRICS[name] = info
+
+
+def metric_info(name: str) -> MetricInfo:
+    """The declared direction and unit; lm-eval's `metric,filter` names resolve by their metric part.
+    Undeclared names: direction None (never ranked), unit None."""
+    base = name.partition(",")[0]
+    if base in _METRICS:
+        return _METRICS[base]
+    for pattern, info in _PATTERNS:
+        if pattern.match(base):
+            return info
+    return MetricInfo(None, None)
+
+
+def annotate(metrics: dict) -> dict:
+    """The same metrics, each with its `higher_is_better` and `unit` (what summary.json carries)."""
+    out = {}
+    for name, m in metrics.items():
+        info = metric_info(name)
+        out[name] = {**m, "higher_is_better": info.higher_is_better, "unit": info.unit} if isinstance(m, dict) and "value" in m else m
+    return out
+
+
+for _names, _hib, _unit in [
+    # accuracies and rates of good outcomes
+    (("acc", "acc_norm", "accuracy", "accuracy_mean", "accuracy_worst", "acc_min", "acc_max", "acc_mean", "acc_default",
+      "macro_precision", "macro_recall", "macro_f1", "position_consistency", "agreement_with_tie", "agreement_without_tie",
+      "solved_rate", "adapted", "win_rate", "win_rate_vs_sft", "exact_match", "f1", "mcc", "bleu", "rouge1", "rougeL"),
+     True, "proportion"),
+    (("pass@{k}", "robust_pass@{k}"), True, "proportion"),
+    (("cohen_kappa",), True, "kappa"),
+    (("cps",), True, "proportion"),
+    (("bt_rating", "elo_rating"), True, "rating"),
+    (("E_S",), True, "expected score"),
+    (("reward",), True, "reward"),
+    # sensitivity, drops, failures: lower is better
+    (("posix",), False, "index"),
+    (("accuracy_spread", "spread", "pdr", "pss", "parse_failure_rate", "reused", "broken", "visible_pass_hidden_fail",
+      "robust_drop@{k}", "robust_relative@{k}", "fsa_drop"), False, "proportion"),
+    (("tokens_per_solved",), False, "tokens"),
+    (("perplexity", "word_perplexity", "byte_perplexity"), False, "perplexity"),
+    (("bits_per_byte",), False, "bits"),
+    # counts and diagnostics: no direction
+    (("n_prompt_sets", "n_formats", "n_evaluations", "judge_calls", "forwarded_tokens_shared", "forwarded_tokens_unshared",
+      "n_models", "n_rounds", "n_runs", "matches_per_run_T{k}", "n_trials"), None, "count"),
+    (("mean_turns",), None, "turns"),
+    (("indistinguishable", "resample_baseline_pass"), None, "proportion"),
+    (("kl_to_sft",), None, "nats"),
+    (("mean_length",), None, "tokens"),
+]:
+    for _n in _names:
+        register_metric(_n, _hib, _unit)

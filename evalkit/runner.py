@@ -21,6 +21,7 @@ from .backends import CachedBackend, backend_class, lora_engine_options, with_ad
 from .cache import ResponseCache
 from .errors import EvalkitError
 from .kinds import kind_class
+from .metrics import annotate
 from .models import DEFAULT_MODEL, ModelSpec, adapter_hash, cache_dir, resolve_model, weights_hash
 from .requests import Generation, Request, Result
 from .tasks import load_task
@@ -183,6 +184,7 @@ class RunContext:
 class Run:
     out: Path
     summary: dict
+    reused: bool = False  # True: the run was complete already and nothing was computed
 
     def records(self):
         from .results import load_results
@@ -193,6 +195,31 @@ class Run:
         from .results import load_summaries
 
         return load_summaries(self.out)
+
+
+class EnginePool:
+    """Backend engines kept open across runs, so a suite loads each model once for all of its tasks. It
+    holds one engine at a time: asking for another model (or other engine options) closes the previous
+    one first, so one model is in memory."""
+
+    def __init__(self):
+        self._key: tuple | None = None
+        self._engine = None
+        self.loads = 0  # engines started, for the suite benchmark and tests
+
+    def get(self, bcls, mspec: ModelSpec, options: dict):
+        key = (bcls.__module__, bcls.__qualname__, mspec.path, mspec.weights_hash, json.dumps(options, sort_keys=True, default=str))
+        if key != self._key:
+            self.close()
+            self._engine = bcls(mspec, **options)
+            self._key = key
+            self.loads += 1
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            engine, self._engine, self._key = self._engine, None, None
+            engine.close()
 
 
 def _check_adapter_base(adapter: Path, model: ModelSpec) -> None:
@@ -276,11 +303,16 @@ def run(
     cache: bool | str | Path = True,
     quiet: bool = True,
     include: list[str] | None = None,
+    engines: EnginePool | None = None,
+    results_root: str | Path = "results",
 ) -> Run:
     """Run one task definition for one model; the same call again resumes or reuses finished work.
 
     `cache`: True for the user response cache ($EVALKIT_RESPONSE_CACHE, else <cache dir>/responses.sqlite),
-    a path for another SQLite file, False for none. Returns the run directory and its summary.
+    a path for another SQLite file, False for none. `engines`: an EnginePool that outlives this run (a
+    suite's: the model stays loaded for the next task); without one the engine is closed at the end.
+    `out` is the run directory; without it the run goes to <results_root>/<task>/<model>/<run-id>.
+    Returns the run directory and its summary.
     """
     spec = load_task(task, overrides, include)
     kind = kind_class(spec.config.kind)(spec, seed)
@@ -317,7 +349,7 @@ def run(
         for p in adapters.values():
             _check_adapter_base(p, mspec)
     run_id = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
-    out = Path(out) if out else Path("results") / _safe(spec.name) / _safe(mspec.name) / run_id
+    out = Path(out) if out else Path(results_root) / _safe(spec.name) / _safe(mspec.name) / run_id
     out.mkdir(parents=True, exist_ok=True)
     manifest_path, summary_path = out / "manifest.json", out / "summary.json"
     if manifest_path.exists():
@@ -328,7 +360,7 @@ def run(
         if old.get("run_id") != run_id:
             raise EvalkitError(f"{manifest_path}: field 'run_id': {out} holds a different run; pick another -o")
         if old.get("status") == "complete" and summary_path.exists():
-            return Run(out, json.loads(summary_path.read_text()))
+            return Run(out, json.loads(summary_path.read_text()), reused=True)
 
     if models and backend == "vllm" and "gpu_memory_utilization" not in options:
         from .backends.vllm import on_gpu
@@ -336,7 +368,8 @@ def run(
         # two engines at once (e.g. the players' and the judge's) share a GPU
         options = {**options, "gpu_memory_utilization": 0.9 / (1 + len(models)) if on_gpu() else 0.2}
     engine_options = {**lora_engine_options(list(adapters.values())), **options} if adapters and backend == "vllm" else options
-    engine = bcls(mspec, **engine_options) if bcls else None
+    pool = engines if engines is not None else EnginePool()
+    engine = pool.get(bcls, mspec, engine_options) if bcls else None
     rcache = ResponseCache(_cache_path(cache)) if cache and engine else None
     cached = CachedBackend(engine, rcache) if engine else None
     manifest = {
@@ -380,8 +413,10 @@ def run(
             "run_id": run_id,
             "seed": seed,
             "n_samples": len(samples),
-            "metrics": body["metrics"],
-            "breakdown": body.get("breakdown", {}),
+            "primary_metric": kind.primary_metric,
+            "metrics": annotate(body["metrics"]),
+            "breakdown": {axis: {level: annotate(m) if isinstance(m, dict) else m for level, m in levels.items()}
+                          for axis, levels in body.get("breakdown", {}).items()},
             **{k: v for k, v in body.items() if k not in ("metrics", "breakdown")},  # kind-specific extras
         }
         summary = _finite(summary)
@@ -398,5 +433,5 @@ def run(
         writer.close()
         if rcache:
             rcache.close()
-        if engine:
-            engine.close()
+        if engines is None:
+            pool.close()

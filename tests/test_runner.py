@@ -25,7 +25,8 @@ def test_mcq_run_writes_manifest_records_summary(tmp_path, tiny):
     summary = json.loads((run.out / "summary.json").read_text())
     assert summary["schema"] == "evalkit.summary/v1" and summary["n_samples"] == 12
     acc = summary["metrics"]["acc"]
-    assert set(acc) == {"value", "stderr", "ci_low", "ci_high", "n"} and acc["n"] == 12
+    assert set(acc) == {"value", "stderr", "ci_low", "ci_high", "n", "higher_is_better", "unit"} and acc["n"] == 12
+    assert summary["primary_metric"] == "acc" and acc["higher_is_better"] is True and acc["unit"] == "proportion"
     assert acc["ci_low"] <= acc["value"] <= acc["ci_high"]
     assert not any("," in k for k in summary["metrics"])
     recs = _records(run.out)

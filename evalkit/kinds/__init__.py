@@ -39,6 +39,9 @@ class TaskKind(ABC):
     # data sets loaded by name instead of a file next to the YAML: name -> fingerprint of the content
     named_data: ClassVar[dict[str, Callable[[], str]]] = {}
     uses_model: ClassVar[bool] = True  # False: the runner loads no model or backend (ctx.backend is None)
+    # the metric that stands for the run (summary.primary_metric, the leaderboard's column); None for a kind
+    # whose result is a ranking of its own (`entries`), not a score of the model
+    primary_metric: ClassVar[str | None] = None
 
     def __init__(self, spec: TaskSpec, seed: int = 0):
         self.spec = spec
@@ -55,6 +58,20 @@ class TaskKind(ABC):
     @abstractmethod
     def summarize(self, records: list[dict]) -> dict:
         """{"metrics": {...}, "breakdown": {...}} from all records of the run."""
+
+    @classmethod
+    def sample_scores(cls, summary: dict, records: list[dict]) -> dict[str, float] | None:
+        """Per-sample values whose mean is the summary's primary metric, by sample key: what the leaderboard's
+        paired bootstrap resamples (the same keys for every model). None where the primary metric is not a
+        mean over samples (the leaderboard then falls back to the summary's own interval)."""
+        return None
+
+    @classmethod
+    def variant_scores(cls, summary: dict) -> dict | None:
+        """The primary score under each intent-preserving prompt variant (perturbation, format, mutation):
+        {"metric", "default", "variants": {name: value}}, for the leaderboard's rank-stability block. None
+        where the kind has no variants."""
+        return None
 
     def models(self) -> dict[str, str]:
         """Other models the kind runs on the run's backend, by role (e.g. {"judge": name}); their weights

@@ -56,6 +56,7 @@ def feedback(ff: dict | None, entry_point: str, limit: int) -> str:
 
 class CodeAgentKind(TaskKind):
     Config = CodeAgentConfig
+    primary_metric = "solved_rate"
     named_data = {"humaneval": humaneval_fingerprint}
 
     def _source(self) -> str:
@@ -154,6 +155,14 @@ class CodeAgentKind(TaskKind):
             ctx.write({"id": s["id"], "variant": "resample", "type": "resample", "samples": list(g.texts),
                        "n_tokens": sum(map(len, g.token_ids)), "visible_passed": [v.passed for v, _ in pairs],
                        "hidden_passed": [h.passed for _, h in pairs], "submitted": pick, "passed": pairs[pick][1].passed})
+
+    @classmethod
+    def sample_scores(cls, summary, records):
+        finals: dict[str, dict] = {}
+        for r in records:
+            if r.get("type") == "turn" and r["turn"] >= finals.get(r["id"], {}).get("turn", 0):
+                finals[r["id"]] = r
+        return {str(pid): float(f["hidden"]["passed"]) for pid, f in finals.items()}
 
     def summarize(self, records: list[dict]) -> dict:
         c = self.config

@@ -65,6 +65,7 @@ def _variant_key(mp) -> str:
 
 class CodeMutationsKind(TaskKind):
     Config = CodeMutationsConfig
+    primary_metric = "pass@1"  # or pass@k for the smallest configured k (the summary names it)
     named_data = {"humaneval": humaneval_fingerprint}
 
     def _source(self) -> str:
@@ -148,6 +149,25 @@ class CodeMutationsKind(TaskKind):
         if mp.mutation == "flip":
             rec["outcomes"] = [two_oracle(verdicts["original"][j] == "pass", verdicts["flipped"][j] == "pass") for j in slots]
         ctx.write(rec)
+
+    def __init__(self, spec, seed=0):
+        super().__init__(spec, seed)
+        self.primary_metric = f"pass@{min(self.config.k)}"
+
+    @classmethod
+    def sample_scores(cls, summary, records):
+        k = int(summary["primary_metric"].partition("@")[2])
+        return {str(r["id"]): pass_at_k(len(r["passed"]), sum(r["passed"]), k) for r in records if r["variant"] == "nominal"}
+
+    @classmethod
+    def variant_scores(cls, summary):
+        """Nominal pass@k against pass@k under each meaning-preserving mutation (a flip changes the task: not a variant)."""
+        metric = summary["primary_metric"]
+        muts = (summary.get("breakdown") or {}).get("mutation", {})
+        variants = {m: v[metric]["value"] for m, v in muts.items() if m in PRESERVING and metric in v}
+        if metric not in summary["metrics"] or not variants:
+            return None
+        return {"metric": metric, "default": summary["metrics"][metric]["value"], "variants": variants}
 
     def summarize(self, records: list[dict]) -> dict:
         by_id = defaultdict(dict)

@@ -49,6 +49,7 @@ class FormatSpreadConfig(TaskConfig):
 
 class FormatSpreadKind(TaskKind):
     Config = FormatSpreadConfig
+    primary_metric = "spread"  # max - min is no mean over samples: no sample_scores
     Sample = MCQSample
 
     def samples(self) -> list[dict]:
@@ -144,6 +145,15 @@ class FormatSpreadKind(TaskKind):
                                                  batch=c.batch, min_pulls=c.min_pulls, finalists=c.finalists, seed=self.seed)
 
     # --- summary ---------------------------------------------------------------------------------
+    @classmethod
+    def variant_scores(cls, summary):
+        """Accuracy under each evaluated format; the default is the task's own format (the first one)."""
+        formats = list(summary.get("formats") or {})
+        accs = {k: v["accuracy"]["value"] for k, v in (summary.get("breakdown") or {}).get("format", {}).items()}
+        if not formats or formats[0] not in accs:
+            return None
+        return {"metric": "accuracy", "default": accs.pop(formats[0]), "variants": accs}
+
     def summarize(self, records: list[dict]) -> dict:
         c = self.config
         formats = self.formats_

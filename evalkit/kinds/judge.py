@@ -24,6 +24,7 @@ class JudgeConfig(TaskConfig):
 
 class JudgeKind(TaskKind):
     Config = JudgeConfig
+    primary_metric = "accuracy"
 
     def __init__(self, spec, seed: int = 0):
         super().__init__(spec, seed)
@@ -74,6 +75,10 @@ class JudgeKind(TaskKind):
         games = [g for r in records for g in r["games"]]
         return judge_quality([r["label"] for r in records], [r["verdict"] for r in records], [r["consistent"] for r in records],
                              n_games=len(games), n_unparsed_games=sum(g["verdict"] is None for g in games), seed=self.seed)
+
+    @classmethod
+    def sample_scores(cls, summary, records):
+        return {str(r["id"]): float(r["verdict"] == r["label"]) for r in records}
 
     def summarize(self, records: list[dict]) -> dict:
         by_family = defaultdict(list)

@@ -36,6 +36,7 @@ class MCQSample(BaseModel):
 
 class MCQKind(TaskKind):
     Config = MCQConfig
+    primary_metric = "acc"
     Sample = MCQSample
 
     def prompt(self, sample: dict, ctx) -> tuple[str, list[str]]:
@@ -77,6 +78,10 @@ class MCQKind(TaskKind):
             )
 
         ctx.stage("loglikelihood", "loglikelihood", units, finish)
+
+    @classmethod
+    def sample_scores(cls, summary, records):
+        return {str(r["id"]): float(r["acc"]) for r in records}
 
     def summarize(self, records: list[dict]) -> dict:
         by_cat = defaultdict(list)

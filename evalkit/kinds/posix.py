@@ -93,6 +93,7 @@ def extract_choice(response: str, options: list[str]) -> int | None:
 
 class PosixKind(TaskKind):
     Config = PosixConfig
+    primary_metric = "posix"
 
     def samples(self) -> list[dict]:
         model = PosixMCQSample if self.config.input == "mcq" else PosixInstructionSample
@@ -220,6 +221,18 @@ class PosixKind(TaskKind):
             ctx.write(record)
 
         ctx.stage("score", "loglikelihood", list(score_units()), finish)
+
+    @classmethod
+    def sample_scores(cls, summary, records):
+        return {f"{r['id']}::{r['variant']}": float(r["psi"]) for r in records if r.get("psi") is not None}
+
+    @classmethod
+    def variant_scores(cls, summary):
+        """Accuracy on the original prompt and under each perturbed variant (tasks with gold answers)."""
+        cols = {k: v["accuracy"]["value"] for k, v in (summary.get("breakdown") or {}).get("variant", {}).items()}
+        if "original" not in cols:
+            return None
+        return {"metric": "accuracy", "default": cols.pop("original"), "variants": cols}
 
     def summarize(self, records: list[dict]) -> dict:
         c = self.config
