@@ -17,6 +17,23 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="LLM evaluati
 out = Console()
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON.")
 
+# typer prints a `<bool>` value placeholder after flags in --help; a flag takes no value
+_display_type = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else _display_type(self, ctx)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"evalkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit.")):
+    pass
+
 
 @app.command()
 def models(as_json: bool = JSON_OPT):
@@ -46,9 +63,15 @@ def tasks(include: Optional[List[str]] = typer.Option(None, "--include", help="E
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    table = Table("task", "kind", "description", "path")
+    # names and kinds are never cut: the description wraps, the path below it folds
+    from rich.text import Text
+
+    table = Table(show_lines=True)
+    table.add_column("task", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("description · path", overflow="fold")
     for r in rows:
-        table.add_row(r["task"], r["kind"], r["description"], r["path"])
+        table.add_row(r["task"], r["kind"], Text(r["description"] + "\n") + Text(r["path"], style="dim"))
     out.print(table)
 
 
@@ -67,40 +90,97 @@ def _backend_options(backend: str, items: list[str] | None) -> dict:
     return opts
 
 
+def _metric_table(s: dict) -> Table:
+    """A run's metrics: direction arrows (↑ higher is better, ↓ lower), counts as integers."""
+    table = Table("metric", "", "value", "stderr", "95% CI", "n", title=f"{s['task']} · {s['model']} · {s['backend']}")
+    fmt = lambda x: "" if x is None or x != x else f"{x:.4f}"  # noqa: E731  (None/NaN: undefined)
+    for name, m in s["metrics"].items():
+        hib, count = m.get("higher_is_better"), m.get("unit") == "count"
+        value = m.get("value")
+        shown = str(int(value)) if count and isinstance(value, (int, float)) and value == value else fmt(value) or "undefined"
+        ci = f"[{fmt(m['ci_low'])}, {fmt(m['ci_high'])}]" if m.get("ci_low") is not None else ""
+        arrow = "↑" if hib is True else "↓" if hib is False else ""
+        table.add_row(name + (" *" if name == s.get("primary_metric") else ""), arrow, shown, fmt(m.get("stderr")), ci,
+                      str(m.get("n", "")))
+    return table
+
+
 @app.command()
 def run(
-    task: str = typer.Argument(..., help="Task name (see `evalkit tasks`) or path to a task YAML."),
-    model: str = typer.Option(DEFAULT_MODEL, "-m", "--model", help="Model name, local checkpoint dir, or hub id."),
+    task: List[str] = typer.Argument(..., help="Task names (see `evalkit tasks`), task YAML paths, or one suite file (tasks/suites/*.yaml)."),
+    model: Optional[List[str]] = typer.Option(None, "-m", "--model", help=f"Model name, local checkpoint dir, or hub id (repeatable; default {DEFAULT_MODEL})."),
     backend: str = typer.Option("hf", "-b", "--backend", help="hf | vllm | openai"),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N samples."),
-    seed: int = typer.Option(0, "--seed"),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Run directory (default results/<task>/<model>/<run-id>)."),
-    task_args: Optional[List[str]] = typer.Option(None, "-T", help="Override a task field: key=value (repeatable)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Run seed (default 0, or the suite file's)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="One task and model: the run directory (default results/<task>/<model>/<run-id>). Several, or a suite: the results root (runs under OUT/<task>/<model>/<run-id>)."),
+    task_args: Optional[List[str]] = typer.Option(None, "-T", help="Override a task field: key=value (repeatable; every task of a suite)."),
     backend_args: Optional[List[str]] = typer.Option(None, "-B", help="Backend option: key=value (dtype, batch_tokens, ...)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the response cache."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bars."),
     include: Optional[List[str]] = typer.Option(None, "--include", help="Extra task directory."),
     as_json: bool = JSON_OPT,
 ):
-    """Run one task for one model. Re-running the same command resumes or reuses finished work."""
-    from .runner import run as run_task
+    """Run tasks for models: each (task, model) pair is one resumable run; re-running the same command runs only what is missing.
+
+    Several tasks or models (or a suite file) run as a suite: each model is loaded once for all of its tasks, a failing pair
+    does not stop the others, a table of every pair ends the run and the exit code is 1 if any pair failed."""
+    from .suite import find_suite, load_suite, run_suite
     from .tasks import parse_overrides
 
-    result = run_task(
-        task, model, backend, limit=limit, seed=seed, out=output, overrides=parse_overrides(task_args),
-        backend_options=_backend_options(backend, backend_args), cache=not no_cache, quiet=quiet or as_json, include=include,
-    )
-    s = result.summary
-    if as_json:
-        print(json.dumps({"out": str(result.out), **s}, indent=2))
+    suite = find_suite(task[0], include) if len(task) == 1 else None
+    if suite is None and len(task) == 1 and len(model or []) <= 1:  # one pair: the run directory is -o
+        from .runner import run as run_task
+
+        mb = model[0] if model else DEFAULT_MODEL
+        result = run_task(
+            task[0], mb, backend, limit=limit, seed=seed or 0, out=output, overrides=parse_overrides(task_args),
+            backend_options=_backend_options(backend, backend_args), cache=not no_cache, quiet=quiet or as_json, include=include,
+        )
+        s = result.summary
+        if as_json:
+            print(json.dumps({"out": str(result.out), **s}, indent=2))
+            return
+        out.print(_metric_table(s))
+        out.print(f"results: {result.out}")
         return
-    table = Table("metric", "value", "stderr", "95% CI", "n", title=f"{s['task']} · {s['model']} · {s['backend']}")
-    fmt = lambda x: "" if x is None or x != x else f"{x:.4f}"  # noqa: E731  (None/NaN: undefined)
-    for name, m in s["metrics"].items():
-        ci = f"[{fmt(m['ci_low'])}, {fmt(m['ci_high'])}]" if m.get("ci_low") is not None else ""
-        table.add_row(name, fmt(m.get("value")) or "undefined", fmt(m.get("stderr")), ci, str(m.get("n", "")))
-    out.print(table)
-    out.print(f"results: {result.out}")
+    if suite is not None:
+        spec = load_suite(suite)
+        if model:
+            raise EvalkitError(f"{suite}: a suite file names its models; -m is not used with it")
+        tasks_, models_ = spec.tasks, spec.models
+        for m in models_:
+            _backend_options(m.backend or spec.backend, [f"{k}={v}" for k, v in m.options.items()])
+        backend, seed = spec.backend, spec.seed if seed is None else seed
+        limit = spec.limit if limit is None else limit
+        root = output or spec.output or "results"
+    else:
+        tasks_, models_, root = list(task), list(model or [DEFAULT_MODEL]), output or "results"
+    err = Console(stderr=True)
+    show = not (quiet or as_json)
+
+    def on_pair(i, n, t, m):
+        if show:
+            err.rule(f"[bold]suite {i}/{n} done[/] · next: {t} · {m}")
+
+    df = run_suite(tasks_, models_, backend=backend, limit=limit, seed=seed or 0, out=root, overrides=parse_overrides(task_args),
+                   backend_options=_backend_options(backend, backend_args), cache=not no_cache, quiet=not show, include=include,
+                   on_pair=on_pair)
+    failed = int((df["status"] == "failed").sum())
+    if as_json:
+        print(df.to_json(orient="records", indent=2))
+    else:
+        fmt = lambda x: "" if x is None or x != x else f"{x:.4f}"  # noqa: E731
+        table = Table("task", "model", "status", "primary metric", "value", "95% CI", "n", "s", "run / error",
+                      title=f"suite · {len(df)} runs · {failed} failed · {df.attrs.get('engine_loads', 0)} model loads")
+        for r in df.itertuples():
+            ci = f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}]" if r.ci_low == r.ci_low and r.ci_low is not None else ""
+            table.add_row(r.task, r.model, {"failed": "[red]failed[/]"}.get(r.status, r.status), r.primary_metric or "",
+                          fmt(r.value), ci, "" if r.n != r.n or r.n is None else str(int(r.n)), f"{r.seconds:.1f}",
+                          r.error if r.status == "failed" else r.out)
+        out.print(table)
+        out.print(f"results: {root}")
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -268,6 +348,60 @@ def report(
     path = write_report(results, output, title=title)
     text = path.read_text(encoding="utf-8")
     print(f"report: {path} ({text.count('<section ')} sections, {text.count('<img ')} plots)")  # plain: a long path stays one line
+
+
+@app.command()
+def bench(
+    model: str = typer.Option(DEFAULT_MODEL, "-m", "--model", help="Model name, local checkpoint dir, or hub id."),
+    backend: str = typer.Option("hf", "-b", "--backend", help="hf | vllm | both"),
+    workload: str = typer.Option("generate", "--workload", help="generate | loglikelihood (synthetic prompts) | a task name or YAML (its first stage's requests)."),
+    trials: int = typer.Option(10, "--trials", help="Points of the space to measure per backend (more: the study resumes and adds)."),
+    space: Optional[str] = typer.Option(None, "--space", help="YAML space file {backend: {option: [values] | {low, high, log} | fixed}} (default: the built-in space)."),
+    sampler: str = typer.Option("tpe", "--sampler", help="grid | random | tpe"),
+    repeats: int = typer.Option(3, "--repeats", help="Timed calls per point (the spread is reported)."),
+    warmup: Optional[int] = typer.Option(None, "--warmup", help="Requests of the untimed warm-up call per point (default min(4, all))."),
+    prompts: int = typer.Option(16, "--prompts", help="Synthetic prompts / contexts, or the task's first N samples."),
+    prompt_tokens: int = typer.Option(128, "--prompt-tokens", help="Synthetic prompt / context length in tokens."),
+    max_tokens: int = typer.Option(32, "--max-tokens", help="Tokens generated per prompt, or the continuation length (loglikelihood)."),
+    choices: int = typer.Option(4, "--choices", help="Continuations per context (loglikelihood)."),
+    seed: int = typer.Option(0, "--seed"),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Output directory (default results/bench/<model>/<workload>)."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress lines."),
+    as_json: bool = JSON_OPT,
+):
+    """Backend throughput (tokens/s, requests/s, latency) over a space of inference options, searched with Optuna. Resumable."""
+    from .bench import run_bench
+
+    backends = {"both": ["hf", "vllm"], "hf": ["hf"], "vllm": ["vllm"]}.get(backend)
+    if backends is None:
+        raise EvalkitError(f"-b {backend}: expected hf, vllm or both")
+    r = run_bench(model, backends, workload, trials=trials, space=space, sampler=sampler, repeats=repeats, warmup=warmup,
+                  prompts=prompts, prompt_tokens=prompt_tokens, max_tokens=max_tokens, choices=choices, seed=seed,
+                  out=output, quiet=quiet or as_json)
+    if as_json:
+        print(json.dumps({"out": str(r.out), **r.doc}, indent=2))
+        return
+    sd = lambda s: f"{s['mean']:.1f} ± {s['std']:.1f}" if s["std"] is not None else f"{s['mean']:.1f}"  # noqa: E731
+    for b, d in r.doc["backends"].items():
+        table = Table("point", "tokens/s (mean ± sd)", "requests/s", "n", "options",
+                      title=f"{r.doc['model']} · {b} · {r.doc['workload']['type']} · {len(d['trials'])} trials")
+        points = [("default", d["default"])] + sorted(((f"trial {t['number']}", t) for t in d["trials"]),
+                                                       key=lambda p: -(p[1]["result"] or {}).get("tokens_per_s", {}).get("mean", -1))[:8]
+        for label, t in points:
+            res = (t or {}).get("result")
+            table.add_row(label, sd(res["tokens_per_s"]) if res else "infeasible", sd(res["requests_per_s"]) if res else "",
+                          str(res["tokens_per_s"]["n"]) if res else "", (t or {}).get("error") or json.dumps((t or {}).get("options", {})))
+        out.print(table)
+        rr = (d.get("ratio_to_default") or {}).get("tokens_per_s")
+        if rr:
+            se = f" ± {rr['stderr']:.3f}" if rr["stderr"] is not None else ""
+            out.print(f"{b}: best / default tokens/s = {rr['value']:.3f}{se} (range over repeats {rr['low']:.3f}–{rr['high']:.3f})")
+        imp = d["importance"].get("values") or {}
+        if imp:
+            out.print(f"{b}: importance (fANOVA): " + ", ".join(f"{k} {v:.2f}" for k, v in imp.items()))
+        if d.get("best"):
+            print(f"{b} best: {d['best']['cli']}")  # plain print: ready to paste, never wrapped
+    print(f"results: {r.out / 'bench.json'}")
 
 
 def main() -> None:

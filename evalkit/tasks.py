@@ -67,10 +67,19 @@ class TaskSpec:
         return (self.path.parent / self.config.data).resolve()
 
 
+def builtin_dir(name: str) -> Path:
+    """The built-in `tasks` or `judges` directory: an installed wheel's copy (setup.py puts it in
+    evalkit/_builtin/), else the checkout's top-level directory (an editable install, a source tree)."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_builtin" / name
+    return packaged if packaged.is_dir() else here.parent / name
+
+
 def task_dirs(include: list[str] | None = None) -> list[Path]:
+    """Where tasks are looked up, first wins: --include, $EVALKIT_TASKS, ./tasks, the built-in tasks."""
     dirs = [Path(p) for p in include or []]
     dirs += [Path(p) for p in os.environ.get("EVALKIT_TASKS", "").split(os.pathsep) if p]
-    dirs += [Path.cwd() / "tasks", Path(__file__).resolve().parent.parent / "tasks"]
+    dirs += [Path.cwd() / "tasks", builtin_dir("tasks")]
     seen, out = set(), []
     for d in dirs:
         if d.is_dir() and d.resolve() not in seen:

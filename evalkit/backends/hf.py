@@ -42,6 +42,11 @@ class HFBackend(LocalBackend):
 
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        try:  # an unusable device (cuda on a CPU-only torch, a typo) is bad input, not a traceback
+            torch.empty(0, device=self.device)
+        except (RuntimeError, AssertionError) as e:
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise EvalkitError(f"backend option 'device': '{self.device}' is not usable here ({reason})") from None
         if dtype == "auto":
             dtype = "bfloat16" if self.device.startswith("cuda") and torch.cuda.is_bf16_supported() else "float32"
         if dtype not in _DTYPES:

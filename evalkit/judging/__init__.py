@@ -18,7 +18,7 @@ from typing import Literal, Sequence
 import numpy as np
 
 from ..errors import EvalkitError, did_you_mean
-from ..tasks import parse_yaml
+from ..tasks import builtin_dir, parse_yaml
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..seeding import derive_seed
 
@@ -51,7 +51,7 @@ class JudgeTemplate:
 
 
 def judges_dir() -> Path:
-    return Path(__file__).resolve().parent.parent.parent / "judges"
+    return builtin_dir("judges")
 
 
 def load_template(name_or_path: str) -> JudgeTemplate:
