@@ -160,7 +160,7 @@ def run(
 
     def on_pair(i, n, t, m):
         if show:
-            err.rule(f"[bold]suite {i}/{n} done[/] · next: {t} · {m}")
+            err.rule(f"[bold]suite[/] {i}/{n} runs done · now {t} · {m}")
 
     df = run_suite(tasks_, models_, backend=backend, limit=limit, seed=seed or 0, out=root, overrides=parse_overrides(task_args),
                    backend_options=_backend_options(backend, backend_args), cache=not no_cache, quiet=not show, include=include,
@@ -169,15 +169,21 @@ def run(
     if as_json:
         print(df.to_json(orient="records", indent=2))
     else:
-        fmt = lambda x: "" if x is None or x != x else f"{x:.4f}"  # noqa: E731
-        table = Table("task", "model", "status", "primary metric", "value", "95% CI", "n", "s", "run / error",
-                      title=f"suite · {len(df)} runs · {failed} failed · {df.attrs.get('engine_loads', 0)} model loads")
-        for r in df.itertuples():
-            ci = f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}]" if r.ci_low == r.ci_low and r.ci_low is not None else ""
-            table.add_row(r.task, r.model, {"failed": "[red]failed[/]"}.get(r.status, r.status), r.primary_metric or "",
-                          fmt(r.value), ci, "" if r.n != r.n or r.n is None else str(int(r.n)), f"{r.seconds:.1f}",
-                          r.error if r.status == "failed" else r.out)
+        fmt = lambda x: "" if x is None or x != x else f"{x:.4f}"  # noqa: E731  (None/NaN: undefined)
+        table = Table(title=f"suite · {len(df)} runs · {failed} failed · {df.attrs.get('engine_loads', 0)} model loads")
+        for col in ("task", "model", "status", "metric", "", "value", "95% CI", "n", "s"):
+            table.add_column(col, overflow="fold")  # names are never cut
+        for r in df.astype(object).where(df.notna(), None).to_dict("records"):
+            from .metrics import metric_info
+
+            hib = metric_info(r["primary_metric"]).higher_is_better if r["primary_metric"] else None
+            table.add_row(r["task"], r["model"], "[red]failed[/]" if r["status"] == "failed" else r["status"], r["primary_metric"] or "",
+                          {True: "↑", False: "↓"}.get(hib, ""), fmt(r["value"]),
+                          f"[{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]" if r["ci_low"] is not None else "",
+                          "" if r["n"] is None else str(int(r["n"])), f"{r['seconds']:.1f}")
         out.print(table)
+        for r in df[df["status"] == "failed"].itertuples():
+            out.print(f"[red]failed[/] {r.task} · {r.model}: {r.error}", markup=True, highlight=False, soft_wrap=True)
         out.print(f"results: {root}")
     if failed:
         raise typer.Exit(1)
@@ -383,14 +389,15 @@ def bench(
         return
     sd = lambda s: f"{s['mean']:.1f} ± {s['std']:.1f}" if s["std"] is not None else f"{s['mean']:.1f}"  # noqa: E731
     for b, d in r.doc["backends"].items():
-        table = Table("point", "tokens/s (mean ± sd)", "requests/s", "n", "options",
+        table = Table("point", "tokens/s (mean ± sd)", "requests/s", "n", "params",
                       title=f"{r.doc['model']} · {b} · {r.doc['workload']['type']} · {len(d['trials'])} trials")
         points = [("default", d["default"])] + sorted(((f"trial {t['number']}", t) for t in d["trials"]),
                                                        key=lambda p: -(p[1]["result"] or {}).get("tokens_per_s", {}).get("mean", -1))[:8]
         for label, t in points:
             res = (t or {}).get("result")
             table.add_row(label, sd(res["tokens_per_s"]) if res else "infeasible", sd(res["requests_per_s"]) if res else "",
-                          str(res["tokens_per_s"]["n"]) if res else "", (t or {}).get("error") or json.dumps((t or {}).get("options", {})))
+                          str(res["tokens_per_s"]["n"]) if res else "",
+                          (t or {}).get("error") or " ".join(f"{k}={v}" for k, v in (t or {}).get("params", {}).items()))
         out.print(table)
         rr = (d.get("ratio_to_default") or {}).get("tokens_per_s")
         if rr:
@@ -400,7 +407,8 @@ def bench(
         if imp:
             out.print(f"{b}: importance (fANOVA): " + ", ".join(f"{k} {v:.2f}" for k, v in imp.items()))
         if d.get("best"):
-            print(f"{b} best: {d['best']['cli']}")  # plain print: ready to paste, never wrapped
+            slower = rr is not None and rr["value"] < 1
+            print(f"{b} best: {d['best']['cli']}" + ("  (the defaults measured faster)" if slower else ""))  # plain: ready to paste
     print(f"results: {r.out / 'bench.json'}")
 
 

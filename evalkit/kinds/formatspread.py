@@ -237,7 +237,8 @@ def plot_formatspread(summary: dict, path: Path) -> None:
     vals = np.array([m["accuracy"]["value"] for _, m in fmts])
     lo = np.array([m["accuracy"].get("ci_low", v) for (_, m), v in zip(fmts, vals)])
     hi = np.array([m["accuracy"].get("ci_high", v) for (_, m), v in zip(fmts, vals)])
-    a1.errorbar(np.arange(len(vals)), vals, yerr=[vals - lo, hi - vals], fmt="o", ms=3, capsize=2)
+    # a Wilson bound at p = 0 or 1 can sit a rounding error past the point: clip, matplotlib refuses negative errors
+    a1.errorbar(np.arange(len(vals)), vals, yerr=np.clip([vals - lo, hi - vals], 0, None), fmt="o", ms=3, capsize=2)
     a1.set_xlabel("format (sorted by accuracy)")
     a1.set_ylabel("accuracy (95% CI)")
     a1.set_title(f"{summary['task']} · {summary['model']}: spread {summary['metrics']['spread']['value']:.3f}", fontsize=9)
