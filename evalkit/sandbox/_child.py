@@ -167,15 +167,85 @@ def resolve_entry(namespace, entry_point):
     return lambda: obj
 
 
+def _descendants(root):
+    """Pids of every live descendant of `root`, from /proc (the ppid field of each stat file)."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/stat" % name, "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(name))
+    out, todo = [], [root]
+    while todo:
+        for c in children.get(todo.pop(), ()):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def _reap(nohang):
+    """Reap exited children; False once there are none left."""
+    try:
+        while True:
+            pid, _ = os.waitpid(-1, os.WNOHANG if nohang else 0)
+            if pid == 0 or not nohang:
+                return True
+    except ChildProcessError:
+        return False
+
+
+def _kill_tree(deadline_s=10.0):
+    """SIGKILL every descendant until none is left. As a child subreaper, this process inherits every
+    orphan of its subtree (a double-forked daemon, a setsid'd one), so repeating the walk converges."""
+    import time
+
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        kids = _descendants(os.getpid())
+        for pid in kids:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        if not _reap(True) and not kids:
+            return
+        time.sleep(0.002)
+
+
+def _supervise(worker, ctl, reap):
+    """The trusted half of the child: wait until the worker exits or the parent closes the control
+    pipe, then kill the worker and (with `reap`, the level without a PID namespace) every process it
+    left behind; exit with the worker's status (a signal N as 128 + N, as bwrap and unshare report it)."""
+    import select
+
+    status = None
+    try:
+        pidfd = os.pidfd_open(worker)
+    except (AttributeError, OSError):
+        pidfd = None
+    while status is None:
+        ready = select.select([ctl] + ([pidfd] if pidfd is not None else []), [], [], None if pidfd is not None else 0.02)[0]
+        pid, st = os.waitpid(worker, os.WNOHANG)
+        if pid:
+            status = st
+        elif ctl in ready:  # the parent is done with this run: end it now
+            try:
+                os.kill(worker, 9)
+            except OSError:
+                pass
+            status = os.waitpid(worker, 0)[1]
+    if reap:
+        _kill_tree()
+    if os.WIFSIGNALED(status):
+        os._exit(128 + os.WTERMSIG(status))
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
 def _main():
-    fd = int(sys.argv[1])
-    pid0 = os.getpid()
-
-    def send(obj):
-        data = (dumps(obj) + "\n").encode("ascii")
-        while data:
-            data = data[os.write(fd, data):]
-
+    fd, ctl, reap = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
     chunks = []
     while True:
         chunk = os.read(0, 1 << 20)
@@ -183,6 +253,29 @@ def _main():
             break
         chunks.append(chunk)
     payload = marshal.loads(b"".join(chunks))
+    if reap:  # no PID namespace: this process must inherit the candidate's orphans to kill them
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    worker = os.fork()
+    if worker == 0:
+        os.close(ctl)
+        _work(fd, payload)
+    os.close(fd)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for std in (0, 1, 2):  # the parent sees EOF as soon as the worker (and what it started) is gone
+        os.dup2(devnull, std)
+    _supervise(worker, ctl, reap)
+
+
+def _work(fd, payload):
+    pid0 = os.getpid()
+
+    def send(obj):
+        data = (dumps(obj) + "\n").encode("ascii")
+        while data:
+            data = data[os.write(fd, data):]
+
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)

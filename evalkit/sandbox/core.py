@@ -8,16 +8,26 @@ Isolation levels (recorded in every result):
   privileged without a user namespace and the child drops to a per-slot uid before the
   candidate runs (RLIMIT_NPROC does not apply to uid 0); otherwise bwrap makes a user
   namespace, in which the kernel counts RLIMIT_NPROC per namespace.
-- `unshare`: `unshare --net --pid --fork --kill-child` (plus --map-root-user when not root):
-  no network, own PID namespace, but the host filesystem is readable.
-- `none`: a plain subprocess. Both fallbacks warn loudly (SandboxWarning).
+- `unshare`: `unshare --mount --net --pid --ipc --uts --fork --kill-child`: no network, own PID
+  namespace; in the new mount namespace tmpfs mounts hide the user's home directory and the evalkit
+  cache (the hidden test data), and the interpreter's directories are bound back at their paths.
+  As root the candidate then runs as a per-slot uid/gid (no access to root's files, e.g.
+  /etc/shadow); otherwise (--map-root-user) it keeps the user's uid, with every capability
+  dropped (setpriv) so it cannot unmount what hides the home directory, and it can read the user's
+  files outside the home directory.
+- `none`: a plain subprocess with the user's privileges.
+Without bubblewrap nothing runs unless a weaker level is asked for explicitly (`--isolation
+unshare|none`); those levels warn (SandboxWarning).
 
 In every level: the environment is replaced (PATH, LANG, HOME, TMPDIR only: no API keys);
 rlimits (address space, CPU seconds, processes, file size, open files, no core files) are set
 by the child bootstrap before the candidate is loaded; the parent caps the bytes it reads from
-stdout/stderr and from the result pipe, enforces the wall-clock limit and kills the whole
-process group (start_new_session + os.killpg); the PID namespace (bwrap, unshare) takes every
-descendant down with it.
+stdout/stderr and from the result pipe and enforces the wall-clock limit. The child is two
+processes: a trusted supervisor (it never runs candidate code and keeps the original uid) and the
+worker it forks. When the worker ends, or the parent closes the control pipe, the supervisor kills
+the worker; the PID namespace (bwrap, unshare) then takes every descendant down with it, and at
+`none` the supervisor, a child subreaper, kills every process left in its subtree (daemons
+included). The parent kills the process group as a backstop.
 
 The candidate receives test inputs only. Its return values come back as tagged JSON (see
 `_child`) over a dedicated pipe, one message per test, and are compared here, in the parent,
@@ -90,14 +100,14 @@ class Limits:
     rel_tol: float = 1e-9  # float comparison, see compare.same
     abs_tol: float = 1e-6
     fail_fast: bool = True  # stop at the first failing test (tests after it count as not passed)
-    isolation: str = "auto"  # auto | bwrap | unshare | none
+    isolation: str = "bwrap"  # bwrap | unshare | none: weaker levels only when asked for
     python: str | None = None  # interpreter; default: the base interpreter running evalkit
     site: bool = False  # False adds -S: the stdlib only, no site-packages
     detail_chars: int = 1000  # truncation of reprs, tracebacks and captured output in results
 
     def __post_init__(self):
-        if self.isolation not in ("auto", *ISOLATION_LEVELS):
-            raise EvalkitError(f"sandbox isolation '{self.isolation}': expected auto, {', '.join(ISOLATION_LEVELS)}")
+        if self.isolation not in ISOLATION_LEVELS:
+            raise EvalkitError(f"sandbox isolation '{self.isolation}': expected one of {', '.join(ISOLATION_LEVELS)}")
         for name in ("time_floor", "time_factor", "startup_timeout", "memory_bytes", "nproc", "file_bytes",
                      "open_files", "tmp_bytes", "output_bytes", "result_bytes"):
             if not getattr(self, name) > 0:
@@ -198,12 +208,54 @@ def _under(path: str, roots: Iterable[str]) -> bool:
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
+# never hidden by a tmpfs at the `unshare` level, even when $HOME or the cache is one of them
+_SYSTEM_DIRS = {"/", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc", "/dev", "/sys", "/tmp",
+                "/var", "/run"}
+
+
+def _first_closed_ancestor(path: str) -> str | None:
+    """The outermost directory on the way to `path` that others cannot traverse (mode without o+x)."""
+    p = Path(path)
+    for d in [*reversed(p.parents), p]:
+        try:
+            if not os.stat(d).st_mode & 0o001:
+                return str(d)
+        except OSError:
+            return None
+    return None
+
+
+def _unshare_script(keep: Sequence[str], root: bool, stage: str) -> str:
+    """Shell run as namespace root in the new mount namespace before the child: tmpfs over the home
+    directory, the evalkit cache and (as root, for the slot uid) the closed ancestors of the
+    interpreter; the directories in `keep` (the interpreter's, the run's cwd) are bound back."""
+    import shlex
+
+    from ..models import cache_dir
+
+    hide = {str(Path.home()), str(cache_dir().resolve())}
+    if root:
+        hide |= {a for a in map(_first_closed_ancestor, keep) if a}
+    hide = sorted(h for h in hide if h not in _SYSTEM_DIRS and os.path.isdir(h))
+    hide = [h for h in hide if not _under(h, [o for o in hide if o != h])]  # an ancestor hides it already
+    kept = [k for k in keep if _under(k, hide)]
+    q = shlex.quote
+    lines = ["set -e", f"stage={q(stage)}", 'mkdir "$stage"', 'mount -t tmpfs -o size=1m,mode=0700 evalkit-stage "$stage"']
+    lines += [f'mkdir "$stage/{i}" && mount --bind {q(k)} "$stage/{i}"' for i, k in enumerate(kept)]
+    lines += [f"mount -t tmpfs -o size=1m,mode=0755 evalkit-hidden {q(h)}" for h in hide]
+    lines += [f'mkdir -p {q(k)} && mount --bind "$stage/{i}" {q(k)}' for i, k in enumerate(kept)]
+    # not root: the candidate is namespace root; without capabilities it cannot unmount the tmpfs
+    lines.append('exec "$@"' if root else 'exec setpriv --bounding-set=-all --inh-caps=-all -- "$@"')
+    return "\n".join(lines)
+
+
 def _bwrap_prefix(python: str, root: bool, tmp_bytes: int) -> list[str]:
     a = ["bwrap", "--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid", "--unshare-ipc",
          "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"]
     # As root: no user namespace (inside one, uid 0 cannot switch to an unmapped uid), and only
     # the capabilities the bootstrap needs to drop to its slot uid; they vanish with setuid.
-    a += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if root else ["--unshare-user"]
+    # Otherwise --disable-userns: the candidate cannot make nested user namespaces (bwrap >= 0.8).
+    a += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if root else ["--unshare-user", *_disable_userns()]
     bound = []
     for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
@@ -228,6 +280,18 @@ def _bwrap_prefix(python: str, root: bool, tmp_bytes: int) -> list[str]:
         a += ["--ro-bind-try", f, f]
     a += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--perms", "01777", "--tmpfs", "/tmp", "--chdir", "/tmp"]
     return a
+
+
+@functools.lru_cache(maxsize=None)
+def _bwrap_has_disable_userns() -> bool:
+    try:
+        return "--disable-userns" in subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _disable_userns() -> list[str]:
+    return ["--disable-userns"] if _bwrap_has_disable_userns() else []
 
 
 def _world_traversable(path: str) -> bool:
@@ -267,42 +331,46 @@ class Sandbox:
                 _WARNED.add(key)
                 nproc = "" if (key[1] or not self._root) else "; running as root without a uid switch, so RLIMIT_NPROC has no effect"
                 warnings.warn(
-                    f"evalkit sandbox: bubblewrap is not usable here; candidate programs run with isolation "
-                    f"'{self.isolation}' (" + ("no network, own PID namespace, but the host filesystem is readable"
-                                               if self.isolation == "unshare" else "NO network or filesystem isolation")
-                    + f"{nproc}). Install bubblewrap (apt-get install bubblewrap) for full isolation.",
+                    f"evalkit sandbox: candidate programs run with isolation '{self.isolation}', as asked (" +
+                    ("no network, own PID namespace, home directory and evalkit cache hidden, but the rest of the host "
+                     "filesystem is readable" if self.isolation == "unshare" else "NO network or filesystem isolation")
+                    + f"{nproc}). bubblewrap (apt-get install bubblewrap) isolates fully.",
                     SandboxWarning, stacklevel=2,
                 )
 
     # ---- isolation -------------------------------------------------------------------------
 
-    def _prefix(self, level: str) -> list[str]:
+    def _prefix(self, level: str, cwd: str = "/tmp") -> list[str]:
         if level == "bwrap":
             if self._bwrap is None:
                 self._bwrap = _bwrap_prefix(self.python, self._root, self.limits.tmp_bytes)
             return self._bwrap
         if level == "unshare":
-            return ["unshare", *([] if self._root else ["--map-root-user"]), "--net", "--pid", "--fork", "--kill-child", "--ipc", "--uts"]
+            script = _unshare_script(_interpreter_dirs(self.python), self._root, os.path.join(cwd, ".evalkit-stage"))
+            return ["unshare", *([] if self._root else ["--map-root-user"]), "--mount", "--net", "--pid", "--fork",
+                    "--kill-child", "--ipc", "--uts", "sh", "-c", script, "evalkit-sandbox"]
         return []
 
     def _choose_isolation(self) -> str:
-        wanted = self.limits.isolation
-        for level in ISOLATION_LEVELS if wanted == "auto" else (wanted,):
-            key = (level, self.python, self._root)
-            with _PROBE_LOCK:
-                if key not in _PROBED:
-                    _PROBED[key] = self._probe(level)
-                reason = _PROBED[key]
-            if reason is None:
-                return level
-            if wanted != "auto":
-                raise EvalkitError(f"sandbox isolation '{level}' is not available here: {reason}")
-        raise SandboxError(f"no sandbox level works, not even a plain subprocess: {reason}")
+        level = self.limits.isolation
+        key = (level, self.python, self._root)
+        with _PROBE_LOCK:
+            if key not in _PROBED:
+                _PROBED[key] = self._probe(level)
+            reason = _PROBED[key]
+        if reason is None:
+            return level
+        if level == "bwrap":
+            raise EvalkitError(f"sandbox: bubblewrap is not usable here ({reason}); install it (apt-get install bubblewrap) "
+                               "or pass --isolation unshare|none to run untrusted programs with weaker isolation")
+        raise EvalkitError(f"sandbox isolation '{level}' is not available here: {reason}")
 
     def _probe(self, level: str) -> str | None:
         """None when `level` runs a trivial program correctly, else why not."""
-        if level != "none" and shutil.which(self._prefix(level)[0]) is None:
-            return f"{self._prefix(level)[0]} is not installed"
+        tools = {"bwrap": ["bwrap"], "unshare": ["unshare", "mount", "sh", *([] if self._root else ["setpriv"])]}.get(level, [])
+        missing = [t for t in tools if shutil.which(t) is None]
+        if missing:
+            return f"{', '.join(missing)} not installed"
         try:
             raw, outs, _ = self._collect("def f():\n    return 7\n", "f", [[]], 30.0, level, attempts=1)
         except (OSError, SandboxError) as e:
@@ -329,8 +397,8 @@ class Sandbox:
 
     def _drops_uid(self, level: str) -> bool:
         """As root the child switches to a slot uid, if that uid can still reach the interpreter
-        (bwrap binds it world-readable; without a mount namespace its real path must be)."""
-        return self._root and (level == "bwrap" or all(map(_world_traversable, _interpreter_dirs(self.python))))
+        (bwrap and unshare bind it at a traversable path; without a mount namespace its real path must be)."""
+        return self._root and (level != "none" or all(map(_world_traversable, _interpreter_dirs(self.python))))
 
     def _acquire_uid(self, level: str) -> int | None:
         if not self._drops_uid(level):
@@ -368,8 +436,8 @@ class Sandbox:
         try:
             if level == "bwrap":
                 cwd = "/tmp"
-            else:
-                tmpdir = tempfile.mkdtemp(prefix="evalkit-sandbox-")
+            else:  # unshare: in /tmp, which is never hidden
+                tmpdir = tempfile.mkdtemp(prefix="evalkit-sandbox-", dir="/tmp" if level == "unshare" else None)
                 if uid is not None:
                     os.chown(tmpdir, uid, uid)
                 cwd = tmpdir
@@ -391,18 +459,22 @@ class Sandbox:
                 raise EvalkitError(f"test inputs must be plain values (None, bool, int, float, complex, str, bytes, "
                                    f"list, tuple, dict, set, frozenset): {e}") from None
             r, w = os.pipe()
-            cmd = [*self._prefix(level), self.python, "-I", *([] if lim.site else ["-S"]), "-c", CHILD_SOURCE, str(w)]
+            ctl_r, ctl_w = os.pipe()  # closed by the parent when it is done: the supervisor then ends the run
+            cmd = [*self._prefix(level, cwd), self.python, "-I", *([] if lim.site else ["-S"]), "-c", CHILD_SOURCE,
+                   str(w), str(ctl_r), "1" if level == "none" else "0"]
             try:
                 proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        pass_fds=(w,), env=_env(cwd), cwd=cwd if level != "bwrap" else "/",
+                                        pass_fds=(w, ctl_r), env=_env(cwd), cwd=cwd if level != "bwrap" else "/",
                                         start_new_session=True)
             except BaseException:
                 os.close(r)
+                os.close(ctl_w)
                 raise
             finally:
                 os.close(w)
+                os.close(ctl_r)
             try:
-                return self._talk(proc, r, payload, time_limit, on_msg)
+                return self._talk(proc, r, ctl_w, payload, time_limit, on_msg)
             finally:
                 os.close(r)
         finally:
@@ -410,7 +482,7 @@ class Sandbox:
             if tmpdir:
                 shutil.rmtree(tmpdir, ignore_errors=True)
 
-    def _talk(self, proc: subprocess.Popen, rfd: int, payload: bytes, time_limit: float, on_msg) -> _Raw:
+    def _talk(self, proc: subprocess.Popen, rfd: int, ctl: int, payload: bytes, time_limit: float, on_msg) -> _Raw:
         lim = self.limits
         raw = _Raw()
         sel = selectors.DefaultSelector()
@@ -504,8 +576,13 @@ class Sandbox:
                     pass
         finally:
             sel.close()
+            os.close(ctl)  # the supervisor kills the worker and what it left behind, then exits
             try:
-                os.killpg(proc.pid, signal.SIGKILL)  # stragglers: forked children, a stuck bwrap
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # backstop: a stuck bwrap, a killed supervisor
             except (ProcessLookupError, PermissionError):
                 pass
             proc.wait()
@@ -615,8 +692,8 @@ class Sandbox:
         if raw.status == "done":
             return "error", "protocol violation: the child reported done before reporting every test"
         rc = raw.returncode
-        # bwrap and unshare report a child killed by signal N as exit status 128 + N
-        sig = -rc if rc is not None and rc < 0 else (rc - 128 if self.isolation != "none" and rc and rc > 128 else None)
+        # the supervisor (like bwrap and unshare) reports a worker killed by signal N as exit status 128 + N
+        sig = -rc if rc is not None and rc < 0 else (rc - 128 if rc and rc > 128 else None)
         if sig == signal.SIGXCPU:
             return "timeout", "CPU time limit exceeded"
         if b"MemoryError" in raw.tail:
