@@ -32,7 +32,12 @@ class HFBackend(LocalBackend):
         device: str | None = None,
         batch_tokens: int | str = "auto",
         max_length: int | None = None,
+        attn_implementation: str | None = None,
+        static_cache: bool = False,
     ):
+        # attn_implementation (eager | sdpa | ...; None: transformers' choice) and static_cache (a preallocated
+        # KV cache for generation) change kernels and memory layout only, not what is computed: like
+        # batch_tokens they are throughput options (`evalkit bench`), outputs equal up to float rounding.
         super().__init__(model)
         import torch
         from transformers import AutoModelForCausalLM
@@ -54,9 +59,13 @@ class HFBackend(LocalBackend):
         self.dtype = dtype
         try:
             self.tok = Tokenization(model.path, model.name)
-            self.hf = AutoModelForCausalLM.from_pretrained(model.path, dtype=getattr(torch, dtype))
+            attn = {"attn_implementation": attn_implementation} if attn_implementation else {}
+            self.hf = AutoModelForCausalLM.from_pretrained(model.path, dtype=getattr(torch, dtype), **attn)
         except OSError as e:
             raise EvalkitError(f"model '{model.name}': cannot load from {model.path}: {str(e).splitlines()[0]}") from e
+        except (ValueError, ImportError) as e:  # an attention implementation this model or machine lacks
+            raise EvalkitError(f"backend option 'attn_implementation': {str(e).splitlines()[0]}") from e
+        self.static_cache = bool(static_cache)
         self.hf.to(self.device).eval()
         cfg = self.hf.config
         self.max_length = max_length or getattr(cfg, "max_position_embeddings", None) or 2048
@@ -233,6 +242,8 @@ class HFBackend(LocalBackend):
             kw.update(temperature=c.temperature, top_p=c.top_p, top_k=0)
         if c.stop:
             kw["stop_strings"] = list(c.stop)
+        if self.static_cache:
+            kw["cache_implementation"] = "static"
         return HFGenerationConfig(**kw)
 
     def _generate(self, seqs: list[list[int]], gc) -> list[list[int]]:

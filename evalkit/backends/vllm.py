@@ -55,7 +55,14 @@ class VLLMBackend(LocalBackend):
         enable_prefix_caching: bool = True,
         enable_lora: bool = False,
         max_lora_rank: int = 16,
+        max_num_seqs: int | None = None,
+        max_num_batched_tokens: int | None = None,
+        block_size: int | None = None,
+        enable_chunked_prefill: bool | None = None,
     ):
+        # The scheduler and memory options (max_num_seqs, max_num_batched_tokens, block_size, chunked prefill,
+        # prefix caching, gpu_memory_utilization, enforce_eager) change how requests are batched, not what
+        # is computed: throughput options (`evalkit bench`). None: vLLM's own default.
         super().__init__(model)
         try:
             import vllm
@@ -82,6 +89,8 @@ class VLLMBackend(LocalBackend):
             enforce_eager=(not gpu) if enforce_eager is None else enforce_eager,
             enable_prefix_caching=enable_prefix_caching,
             **({"enable_lora": True, "max_lora_rank": max_lora_rank} if enable_lora else {}),
+            **{k: v for k, v in (("max_num_seqs", max_num_seqs), ("max_num_batched_tokens", max_num_batched_tokens),
+                                 ("block_size", block_size), ("enable_chunked_prefill", enable_chunked_prefill)) if v is not None},
         )
         self.lora_request = None  # set by AdapterView: every generate call carries this adapter
         self.max_len = self.llm.llm_engine.model_config.max_model_len

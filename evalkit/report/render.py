@@ -34,6 +34,7 @@ KIND_TITLES = {
     "mcq": "multiple choice",
     "code_exec": "code execution",
     "incomplete": "unfinished run",
+    "bench": "backend throughput",
 }
 KIND_ABOUT = {
     "posix": "How much the log-probability of a model's own responses moves across intent-preserving rewrites of a prompt "
@@ -52,6 +53,8 @@ KIND_ABOUT = {
     "sweep": "A preference-tuning hyperparameter sweep: each method's score over the whole grid, not only at its best "
     "configuration, and the best configuration re-run on held-out seeds.",
     "mcq": "Multiple-choice accuracy by option log-likelihood.",
+    "bench": "Throughput of a backend over a space of its inference options (`evalkit bench`): every measured point with the "
+    "spread over its repeats, the defaults, the best point as -B flags and its ratio to the defaults.",
 }
 # the metric the overview shows for a run of each kind
 PRIMARY = {
@@ -578,9 +581,44 @@ def kind_details(src: Source) -> str:
         for name, ms in (src.get("sft", dict, {}) or {}).items():
             if isinstance(ms, dict) and ms and all(isinstance(m, dict) and "value" in m for m in ms.values()):
                 out.append(f"<h4>SFT reference: {esc(name)}</h4>" + metrics_table(ms))
+    elif k == "bench":
+        out.append(bench_details(src))
     elif k not in KIND_TITLES or k in ("code_exec", "mcq"):
         extras = [(key, esc(_compact(v))) for key, v in d.items() if key not in _STD_KEYS]
         out.append(kv_table(extras))
+    return "".join(out)
+
+
+def bench_details(src: Source) -> str:
+    """bench.json: per backend, the defaults, the best point (with its -B flags) and the other points, tokens/s as
+    mean ± sd over the repeats; the ratio to the defaults; fANOVA importances."""
+    d, out = src.doc, []
+    w = d.get("workload") or {}
+    out.append(kv_table([("workload", esc(_compact({k: v for k, v in w.items() if k != "request_tokens"}))),
+                         ("request tokens", esc(_compact(w.get("request_tokens")))),
+                         ("settings", esc(_compact(d.get("settings")))), ("machine", esc(_compact(d.get("machine"))))]))
+
+    def sd(s):
+        return "" if not s else esc(f"{fmt(s['mean'])} ± {fmt(s['std'])}" if s.get("std") is not None else fmt(s["mean"]))
+
+    for b, bd in (d.get("backends") or {}).items():
+        best = bd.get("best") or {}
+        rows = []
+        for label, t in [("default", bd.get("default"))] + [(f"trial {t['number']}", t) for t in bd.get("trials") or []]:
+            res = (t or {}).get("result") or {}
+            tag = " (best)" if t and best and t.get("number") == best.get("number") and label != "default" else ""
+            rows.append([esc(label + tag), sd(res.get("tokens_per_s")), sd(res.get("requests_per_s")),
+                         sd(res.get("latency_p50_s")), esc(fmt((res.get("tokens_per_s") or {}).get("n"))),
+                         f"<code>{esc(_compact((t or {}).get('params')))}</code>" if res else esc((t or {}).get("error"))])
+        r = (bd.get("ratio_to_default") or {}).get("tokens_per_s")
+        head = f"<h4>{esc(b)} {esc(bd.get('backend_version') or '')}: tokens/s per point (mean ± sd over repeats)</h4>"
+        facts = [("best", f"<code>{esc(best.get('cli'))}</code>" if best else "none")]
+        if r:
+            facts.append(("best / default tokens/s", esc(f"{fmt(r['value'])} ± {fmt(r['stderr'])} (range {fmt(r['low'])}–{fmt(r['high'])})")))
+        imp = (bd.get("importance") or {}).get("values") or {}
+        facts.append(("importance (fANOVA)", esc(", ".join(f"{k} {v:.2f}" for k, v in imp.items()) or (bd.get("importance") or {}).get("note"))))
+        out.append(head + kv_table(facts) + grid_table(["point", "tokens/s", "requests/s", "latency p50 s", "n", "params"],
+                                                      rows, {1, 2, 3, 4}))
     return "".join(out)
 
 

@@ -1,7 +1,7 @@
 """Finding and checking the stored result files a report is built from.
 
 A source is one JSON document: an evalkit run's `summary.json` (any kind, `evalkit swiss` and
-`evalkit sweep` included), an `evalkit rank` `ranking.json`, an `evalkit.leaderboard/v1` file, or the
+`evalkit sweep` included), an `evalkit rank` `ranking.json`, an `evalkit bench` `bench.json`, an `evalkit.leaderboard/v1` file, or the
 `manifest.json` of a run that never wrote a summary (running or failed). Directories are searched
 recursively; globs are expanded. Anything malformed is an EvalkitError that names the file and field.
 """
@@ -21,6 +21,7 @@ SUMMARY = "evalkit.summary/v1"
 RANKING = "evalkit.ranking/v1"
 LEADERBOARD = "evalkit.leaderboard/v1"
 MANIFESTS = ("evalkit.manifest/v1", "evalkit.sweep-manifest/v1")
+BENCH = "evalkit.bench/v1"  # `evalkit bench`: bench.json
 _MISSING = object()
 
 
@@ -191,6 +192,11 @@ def classify(path: Path) -> Source:
         if not isinstance(doc.get("per_benchmark", {}), dict):
             raise EvalkitError(f"{path}: field 'per_benchmark': expected an object")
         return Source("leaderboard", path, doc)
+    if schema == BENCH:
+        from ..bench.study import check_bench
+
+        check_bench(path, doc)
+        return Source("bench", path, doc)
     if schema in MANIFESTS:
         summary = path.parent / "summary.json"
         if summary.is_file():
@@ -218,7 +224,7 @@ def discover(paths) -> list[Source]:
             if hp.is_file():
                 files.append(hp)
                 continue
-            files += sorted(f for pat in ("summary.json", "ranking.json") for f in hp.rglob(pat))
+            files += sorted(f for pat in ("summary.json", "ranking.json", "bench.json") for f in hp.rglob(pat))
             # by name only: kept when the content says it is ours
             files += [f for f in sorted(hp.rglob("*leaderboard*.json")) if _schema(f) == LEADERBOARD]
             # runs that never finished: a manifest with no summary beside it
