@@ -34,19 +34,41 @@ def record_key(record: dict) -> str:
     return f"{record['id']}::{record['variant']}" if "variant" in record else str(record["id"])
 
 
+def read_records(path: Path) -> list[dict]:
+    """The records of a records.jsonl, each key once (the first copy: a directory that two runs wrote
+    at once is never double counted). A torn last line (a killed run) is skipped; any other unreadable
+    line is an error naming file:line."""
+    raw = path.read_bytes()
+    seen, out = set(), []
+    for lineno, line in enumerate(raw[: raw.rfind(b"\n") + 1].split(b"\n")[:-1], 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            key = record_key(rec)
+        except (ValueError, KeyError, TypeError):  # bad JSON or UTF-8, not an object, no id
+            raise EvalkitError(f"{path}:{lineno}: not a record (invalid JSON or no 'id'); the run directory is damaged: "
+                               "fix or delete that line, or move the directory away") from None
+        if key not in seen:
+            seen.add(key)
+            out.append(rec)
+    return out
+
+
 class RecordWriter:
-    """Append-only records.jsonl. Reopening drops a torn last line, so a killed run leaves a valid prefix."""
+    """Append-only records.jsonl. Reopening drops a torn last line, so a killed run leaves a valid prefix;
+    any other unreadable line is an error naming file:line (nothing is dropped)."""
 
     def __init__(self, path: Path):
         self.path = path
         self.records: list[dict] = []
         if path.exists():
+            self.records = read_records(path)
             raw = path.read_bytes()
             end = raw.rfind(b"\n") + 1
             if end < len(raw):
                 with open(path, "r+b") as f:
                     f.truncate(end)
-            self.records = [json.loads(line) for line in raw[:end].decode().splitlines() if line.strip()]
         self.done = {record_key(r) for r in self.records}
         self._f = open(path, "a", encoding="utf-8")
 
@@ -222,6 +244,33 @@ class EnginePool:
             engine.close()
 
 
+def make_run_dir(out: Path) -> None:
+    """mkdir -p OUT, as a one-line error when a file is in the way."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise EvalkitError(f"-o {out}: not a directory (a file is in the way); pick another -o") from None
+    except OSError as e:
+        raise EvalkitError(f"-o {out}: cannot create the directory: {e.strerror}") from None
+
+
+def lock_run_dir(out: Path):
+    """An OS lock on OUT/.lock, held until the returned file is closed (`with lock_run_dir(out):`): a
+    second run into the same directory (another process) refuses in one line instead of interleaving
+    records. POSIX record locks belong to the process, so a run in this process that raised before
+    closing it cannot lock out the next one here."""
+    import fcntl
+
+    f = open(out / ".lock", "a+")
+    try:
+        fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise EvalkitError(f"{out}: another evalkit run is writing to this directory (lock {out / '.lock'}); "
+                           "wait for it to finish or pick another -o") from None
+    return f
+
+
 def _check_adapter_base(adapter: Path, model: ModelSpec) -> None:
     """An adapter trained on another checkpoint would load silently on a model of the same shape: where
     its recorded base is a local checkpoint, its weights must be the run's."""
@@ -350,7 +399,8 @@ def run(
             _check_adapter_base(p, mspec)
     run_id = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
     out = Path(out) if out else Path(results_root) / _safe(spec.name) / _safe(mspec.name) / run_id
-    out.mkdir(parents=True, exist_ok=True)
+    make_run_dir(out)
+    lock = lock_run_dir(out)  # closed in the finally below (or with this frame)
     manifest_path, summary_path = out / "manifest.json", out / "summary.json"
     if manifest_path.exists():
         try:
@@ -360,6 +410,7 @@ def run(
         if old.get("run_id") != run_id:
             raise EvalkitError(f"{manifest_path}: field 'run_id': {out} holds a different run; pick another -o")
         if old.get("status") == "complete" and summary_path.exists():
+            lock.close()
             return Run(out, json.loads(summary_path.read_text()), reused=True)
 
     if models and backend == "vllm" and "gpu_memory_utilization" not in options:
@@ -396,10 +447,11 @@ def run(
         "ended": None,
     }
     _write_json(manifest_path, manifest)
-    writer = RecordWriter(out / "records.jsonl")
+    writer = None
     tokens: dict[str, int] = {}
-    ctx = RunContext(spec.name, cached, writer, _Progress(quiet), tokens, options, adapters, models)
     try:
+        writer = RecordWriter(out / "records.jsonl")  # an unreadable records file: the manifest says failed
+        ctx = RunContext(spec.name, cached, writer, _Progress(quiet), tokens, options, adapters, models)
         kind.run(samples, ctx)
         ids = {str(s["id"]) for s in samples}
         records = sorted((r for r in writer.records if str(r["id"]) in ids), key=record_key)
@@ -430,7 +482,9 @@ def run(
         _write_json(manifest_path, manifest)
         raise
     finally:
-        writer.close()
+        lock.close()
+        if writer:
+            writer.close()
         if rcache:
             rcache.close()
         if engines is None:

@@ -101,3 +101,51 @@ def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path):
     assert sorted(resumed, key=lambda r: r["id"]) == sorted(clean, key=lambda r: r["id"])
     s1, s2 = (json.loads((d / "summary.json").read_text()) for d in (killed, tmp_path / "clean"))
     assert s1 == s2
+
+
+def _reopen(out):
+    """Make a finished run look interrupted, so the next call resumes it."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    (out / "manifest.json").write_text(json.dumps({**manifest, "status": "running"}))
+
+
+def test_duplicate_records_are_never_double_counted(tmp_path):
+    out = tmp_path / "dup"
+    full = evalkit.run("mcq", "tiny-random", limit=6, out=out, cache=False)
+    text = (out / "records.jsonl").read_text()
+    lines = text.splitlines(keepends=True)
+    wrong = json.loads(lines[0]) | {"acc": 1 - json.loads(lines[0])["acc"]}  # a later copy must not win either
+    (out / "records.jsonl").write_text(text + "".join(lines[:4]) + json.dumps(wrong) + "\n")  # two runs wrote here
+    _reopen(out)
+    resumed = evalkit.run("mcq", "tiny-random", limit=6, out=out, cache=False)
+    assert resumed.summary == full.summary and resumed.summary["metrics"]["acc"]["n"] == 6
+
+
+def test_corrupt_middle_line_is_one_error_and_nothing_is_lost(tmp_path):
+    out = tmp_path / "bad"
+    evalkit.run("mcq", "tiny-random", limit=6, out=out, cache=False)
+    lines = (out / "records.jsonl").read_text().splitlines(keepends=True)
+    damaged = "".join(lines[:2]) + '{"id": "q3", "acc": 1\n' + "".join(lines[3:])
+    (out / "records.jsonl").write_text(damaged)
+    _reopen(out)
+    with pytest.raises(evalkit.EvalkitError, match=r"records.jsonl:3: not a record"):
+        evalkit.run("mcq", "tiny-random", limit=6, out=out, cache=False)
+    assert (out / "records.jsonl").read_text() == damaged
+    assert json.loads((out / "manifest.json").read_text())["status"] == "failed"
+
+
+def test_a_second_run_into_a_locked_directory_refuses(tmp_path):
+    out = tmp_path / "locked"
+    out.mkdir()
+    holder = subprocess.Popen(
+        [os.sys.executable, "-c", "import fcntl, sys, time\nf = open(sys.argv[1], 'a+')\nfcntl.lockf(f, fcntl.LOCK_EX)\n"
+         "print('locked', flush=True)\ntime.sleep(600)\n", str(out / ".lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(evalkit.EvalkitError, match="another evalkit run is writing to this directory"):
+            evalkit.run("mcq", "tiny-random", limit=2, out=out, cache=False)
+        assert not (out / "records.jsonl").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert evalkit.run("mcq", "tiny-random", limit=2, out=out, cache=False).summary["n_samples"] == 2  # released
