@@ -18,23 +18,14 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-REPO = Path(__file__).resolve().parent.parent
-
-
-def mcq_requests(limit: int | None):
-    from evalkit.requests import LoglikelihoodRequest
-
-    rows = [json.loads(x) for x in (REPO / "tasks/data/mcq.jsonl").read_text().splitlines() if x.strip()][:limit]
-    return [LoglikelihoodRequest(f"Question: {r['question']}\nAnswer:", " " + o) for r in rows for o in r["options"]]
 
 
 def timed(fn, repeat: int = 1):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+    """Best-of-N wall seconds and the last output (evalkit.bench.timings keeps every repeat)."""
+    from evalkit.bench import timings
+
+    secs, out = timings(fn, repeat)
+    return min(secs), out
 
 
 def main() -> None:
@@ -51,12 +42,14 @@ def main() -> None:
     import torch
 
     from evalkit.backends.hf import HFBackend
+    from evalkit.bench.workload import build_workload
     from evalkit.models import resolve_model
     from evalkit.requests import GenerateRequest, GenerationConfig
 
     spec = resolve_model(args.model)
-    reqs = mcq_requests(args.limit)
     ours = HFBackend(spec)
+    # the requests `evalkit run mcq` sends: every option of every question (evalkit bench --workload mcq)
+    reqs = list(build_workload("mcq", ours.tok, args.limit or 10**9, 1, 1, 1).requests)
     pairs = [ours.tok.encode_pair(r.context, r.continuation) for r in reqs]
     naive_tokens = sum(len(c) + len(x) - 1 for c, x in pairs)  # what a no-sharing forward feeds per request
     shared_tokens = sum(len(c) for c in {tuple(c) for c, _ in pairs}) + sum(len(x) - 1 for _, x in pairs)
