@@ -194,7 +194,7 @@ def rank(
     judgments: List[str] = typer.Argument(..., help="Battle JSONL files (model_a, model_b, winner[, len_a, len_b]) or tournament run dirs."),
     method: str = typer.Option("bt", "--method", help="bt | elo | winrate | lc"),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Baseline model (lc)."),
-    n_boot: int = typer.Option(200, "--n-boot", help="Bootstrap resamples for the CIs."),
+    n_boot: int = typer.Option(200, "--n-boot", help="Bootstrap resamples for the CIs (bt: for degenerate_resamples)."),
     seed: int = typer.Option(0, "--seed"),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Directory for ranking.json, ranking.csv, ratings.png."),
     as_json: bool = JSON_OPT,
@@ -209,7 +209,7 @@ def rank(
     battles = load_battles(judgments)
     df = rank_models(battles, method, baseline=baseline, n_boot=n_boot, seed=seed)
     doc = {"schema": "evalkit.ranking/v1", "kind": "ranking", "sources": judgments, "n_battles": len(battles),
-           "method": {"type": method, "baseline": baseline, "seed": seed, "n_bootstrap": n_boot},
+           "method": {"type": method, "baseline": baseline, "seed": seed, "n_bootstrap": n_boot, **df.attrs.get("method", {})},
            "entries": json.loads(df.to_json(orient="records"))}
     if output:
         outdir = Path(output)
@@ -226,6 +226,9 @@ def rank(
         table.add_row(str(e["rank"]), str(e["rank_ub"]), e["model"], f"{e['score']:.4g}", f"[{e['ci_low']:.4g}, {e['ci_high']:.4g}]",
                       str(e["n_battles"]))
     out.print(table)
+    if doc["method"].get("degenerate_resamples", 0) > 0:
+        out.print(f"note: {doc['method']['degenerate_resamples']:.0%} of resamples have no finite BT maximum; there the prior "
+                  f"({doc['method']['prior']}) sets the ratings")
     if output:
         out.print(f"ranking: {Path(output) / 'ranking.json'}")
 
@@ -298,10 +301,12 @@ def code_exec(
     k: str = typer.Option("1", "-k", help="pass@k values, comma-separated (each needs >= k samples per problem)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Output directory (default <SAMPLES>_exec/): results.jsonl, summary.json."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Concurrent sandboxed programs (default 2 x CPUs)."),
+    isolation: str = typer.Option("bwrap", "--isolation", help="bwrap (needs bubblewrap) | unshare | none: weaker levels only when asked for."),
     as_json: bool = JSON_OPT,
 ):
     """Score generated programs in the sandbox: per-sample verdicts and pass@k. Resumable."""
     from .code.execute import code_exec as run_code_exec
+    from .sandbox import Limits
 
     try:
         ks = [int(x) for x in k.split(",") if x.strip()]
@@ -309,7 +314,7 @@ def code_exec(
         ks = []
     if not ks or min(ks) < 1:
         raise EvalkitError(f"-k {k}: expected comma-separated positive integers, e.g. 1,10")
-    s = run_code_exec(samples, problems, ks, out=output, workers=workers)
+    s = run_code_exec(samples, problems, ks, out=output, workers=workers, limits=Limits(isolation=isolation))
     if as_json:
         print(json.dumps(s, indent=2))
         return
@@ -410,6 +415,26 @@ def bench(
             slower = rr is not None and rr["value"] < 1
             print(f"{b} best: {d['best']['cli']}" + ("  (the defaults measured faster)" if slower else ""))  # plain: ready to paste
     print(f"results: {r.out / 'bench.json'}")
+
+
+@app.command()
+def view(
+    results: List[str] = typer.Argument(..., help="Result dirs (searched recursively), summary.json / ranking.json / leaderboard JSON files, or globs."),
+    port: int = typer.Option(8765, "--port", help="Port on 127.0.0.1 (0: any free port)."),
+):
+    """Browse stored results in a local, read-only web app on 127.0.0.1 (runs, metrics, plots, per-sample records,
+    two runs side by side, the leaderboard), with JSON endpoints under /api."""
+    from .view import make_server
+
+    server = make_server(results, port)
+    n = len(server.catalogue.entries)
+    print(f"evalkit view: {server.url} ({n} run{'s' if n != 1 else ''}; read-only; Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def main() -> None:

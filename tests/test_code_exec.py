@@ -319,3 +319,72 @@ def test_reference_that_fails_its_tests_is_an_error(tmp_path, reference, message
     samples = _write_jsonl(tmp_path / "s.jsonl", SAMPLES)
     with pytest.raises(EvalkitError, match=message):
         code_exec(samples, str(probs))
+
+
+def test_code_exec_reruns_a_sample_whose_problem_changed(files, tmp_path):
+    """The resume key covers the problem's content: new tests in the same -o are a new verdict."""
+    probs, samples = files
+    assert code_exec(samples, str(probs))["metrics"]["pass@1"]["value"] == 0.75
+    rows = json.loads(json.dumps(ROWS))
+    rows[1]["tests"] = [{"args": [[1, 5, 2]], "expected": 5}, {"args": [[]], "expected": None}]  # max([]) raises
+    rows[1]["reference"] = "def biggest(xs):\n    return max(xs) if xs else None\n"
+    _write_jsonl(probs, rows)
+    ran = []
+    s = code_exec(samples, str(probs), on_result=lambda done, total: ran.append(done))
+    assert len(ran) == 2  # the two t/biggest samples, not the t/pair ones
+    assert s["metrics"]["pass@1"]["value"] == pytest.approx((0.5 + 0.0) / 2)
+    fresh = code_exec(samples, str(probs), out=tmp_path / "fresh")
+    assert fresh["metrics"] == s["metrics"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--workers", "0"], "--workers: must be >= 1, got 0"),
+    (["--isolation", "docker"], "sandbox isolation 'docker': expected one of bwrap, unshare, none"),
+    (["-o", "FILE"], "not a directory (a file is in the way)"),
+])
+def test_cli_code_exec_bad_options_exit_2(files, tmp_path, capsys, args, message):
+    probs, samples = files
+    (tmp_path / "afile").write_text("x")
+    args = [str(tmp_path / "afile") if a == "FILE" else a for a in args]
+    code, _, err = run_cli(["code-exec", str(samples), "--problems", str(probs), *args], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_code_exec_isolation_is_explicit_and_recorded(files, tmp_path, capsys):
+    probs, samples = files
+    code, out, _ = run_cli(["code-exec", str(samples), "--problems", str(probs), "--isolation", "none", "--json",
+                            "-o", str(tmp_path / "o")], capsys)
+    assert code == 0 and json.loads(out)["isolation"] == "none"
+    rows = [json.loads(x) for x in (tmp_path / "o" / "results.jsonl").read_text().splitlines()]
+    assert {r["isolation"] for r in rows} == {"none"}
+
+
+def test_poisoned_humaneval_cache_is_rebuilt_never_used(tmp_path, monkeypatch, humaneval):
+    """A candidate that could write the cached hidden tests (e.g. expected outputs set to what `return 0`
+    gives) must not change the next run: the content hash fails, the tests are extracted again."""
+    from evalkit.code import problems as P
+    from evalkit.models import cache_dir
+
+    [good] = (cache_dir() / "code").glob(f"humaneval-*-x{P._EXTRACT_VERSION}.json")
+    doc = json.loads(good.read_text())
+    monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path / "cache"))
+    poisoned = tmp_path / "cache" / "code" / good.name
+    poisoned.parent.mkdir(parents=True)
+    forged = json.loads(json.dumps(doc))
+    for t in forged["tests"]["HumanEval/53"]["tests"]:
+        t["expected"] = 0
+    poisoned.write_text(json.dumps(forged))
+    calls = []
+
+    def extract(rows, sandbox):  # the real extraction runs 164 programs; its result is the good cache's
+        calls.append(len(rows))
+        return json.loads(json.dumps(doc["tests"]))
+
+    monkeypatch.setattr(P, "_extract_humaneval", extract)
+    probs = {p.task_id: p for p in load_problems("humaneval")}
+    assert calls == [164]
+    assert probs["HumanEval/53"].tests == humaneval["HumanEval/53"].tests
+    assert json.loads(poisoned.read_text()) == doc  # rewritten with a valid hash
+    load_problems("humaneval")
+    assert calls == [164]  # a valid cache is used as it is

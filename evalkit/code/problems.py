@@ -13,7 +13,8 @@ functions are turned into input/expected pairs once, by running each `check` in 
 a recording `candidate` that stores a deep copy of every argument list and returns the canonical
 solution's output (the global `random` is seeded first, so the loops over random inputs in
 HumanEval/38, /50 and /53 record fixed inputs). Expected outputs are the canonical solution's. The
-pairs are cached under the evalkit cache directory, keyed by the dataset's sha256. Every output is
+pairs are cached under the evalkit cache directory, keyed by the dataset's sha256, with a content
+hash checked on every load (an edited cache is rebuilt, never used). Every output is
 then judged in the parent by `evalkit.sandbox.compare.same`, except where a HumanEval check is not
 plain equality, which a trusted checker in CHECKERS replaces:
 - HumanEval/32 (find_zero): any x with |poly(xs, x)| < 1e-4 is accepted, as in its check.
@@ -329,6 +330,23 @@ def _extract_humaneval(rows: list[dict], sandbox: Sandbox) -> dict:
         return dict(ex.map(one, rows))
 
 
+def _content_hash(extracted: dict, digest: str) -> str:
+    """sha256 over the dataset's digest, the extractor version and the extracted tests (canonical JSON)."""
+    text = json.dumps([digest, _EXTRACT_VERSION, extracted], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _read_checked(path: Path, digest: str) -> dict | None:
+    """The cached tests, or None when the file is missing, unreadable or its content hash does not match
+    (an edit by anything but this module: it is never used, and gets rebuilt)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        ok = isinstance(doc, dict) and isinstance(doc.get("tests"), dict) and doc.get("sha256") == _content_hash(doc["tests"], digest)
+    except (OSError, ValueError):
+        return None
+    return doc["tests"] if ok else None
+
+
 def load_humaneval(sandbox: Sandbox | None = None) -> list[Problem]:
     from ..models import cache_dir
 
@@ -337,13 +355,12 @@ def load_humaneval(sandbox: Sandbox | None = None) -> list[Problem]:
     rows = [json.loads(line) for line in gzip.decompress(blob).decode("utf-8").splitlines() if line.strip()]
     digest = hashlib.sha256(blob).hexdigest()
     cache = cache_dir() / "code" / f"humaneval-{digest[:16]}-x{_EXTRACT_VERSION}.json"
-    if cache.is_file():
-        extracted = json.loads(cache.read_text())
-    else:
+    extracted = _read_checked(cache, digest)
+    if extracted is None or set(extracted) != {r["task_id"] for r in rows}:  # missing, poisoned or torn: rebuild
         extracted = _extract_humaneval(rows, sandbox or Sandbox())
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(extracted))
+        tmp.write_text(json.dumps({"sha256": _content_hash(extracted, digest), "tests": extracted}))
         os.replace(tmp, cache)
     problems = []
     for row in rows:

@@ -12,6 +12,8 @@ One stage per turn holds every live episode, so the backend batches across probl
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ..code.execute import reference_times
 from ..code.problems import humaneval_fingerprint, load_problems
 from ..code.generation import CHAT_INSTRUCTION, extract_program
@@ -35,6 +37,7 @@ class CodeAgentConfig(TaskConfig):
     resample_temperature: float = 0.8
     time_floor: float = 3.0
     time_factor: float = 4.0
+    isolation: Literal["bwrap", "unshare", "none"] = "bwrap"  # weaker sandboxes only when asked for (-T isolation=...)
 
 
 def feedback(ff: dict | None, entry_point: str, limit: int) -> str:
@@ -59,11 +62,15 @@ class CodeAgentKind(TaskKind):
     primary_metric = "solved_rate"
     named_data = {"humaneval": humaneval_fingerprint}
 
+    def _sandbox(self) -> Sandbox:
+        c = self.config
+        return Sandbox(Limits(time_floor=c.time_floor, time_factor=c.time_factor, isolation=c.isolation))
+
     def _source(self) -> str:
         return self.config.data if self.config.data in self.named_data else str(self.spec.data_path)
 
     def samples(self) -> list[dict]:
-        problems = load_problems(self._source())
+        problems = load_problems(self._source(), self._sandbox())
         bad = [p.task_id for p in problems if not p.visible_tests]
         if bad:
             raise EvalkitError(f"{self.spec.data_path}: problem {bad[0]}: field 'visible_tests': the agent needs visible tests")
@@ -73,7 +80,7 @@ class CodeAgentKind(TaskKind):
         c = self.config
         if c.prompt_format != "chat":
             raise EvalkitError(f"{self.spec.path}: field 'prompt_format': the code agent talks in chat turns")
-        sandbox = Sandbox(Limits(time_floor=c.time_floor, time_factor=c.time_factor))
+        sandbox = self._sandbox()
         times = reference_times([s["problem"] for s in samples], sandbox)
         for s in samples:
             s["time_limit"] = sandbox.limits.time_limit(times[s["id"]])

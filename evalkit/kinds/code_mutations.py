@@ -11,6 +11,8 @@ execute every sample in the sandbox, and score it.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from collections import defaultdict
 from dataclasses import replace
 
@@ -43,6 +45,7 @@ class CodeMutationsConfig(TaskConfig):
     max_tokens: int = 384
     time_floor: float = 3.0
     time_factor: float = 4.0
+    isolation: Literal["bwrap", "unshare", "none"] = "bwrap"  # weaker sandboxes only when asked for (-T isolation=...)
 
     @model_validator(mode="after")
     def _check(self):
@@ -68,11 +71,15 @@ class CodeMutationsKind(TaskKind):
     primary_metric = "pass@1"  # or pass@k for the smallest configured k (the summary names it)
     named_data = {"humaneval": humaneval_fingerprint}
 
+    def _sandbox(self) -> Sandbox:
+        c = self.config
+        return Sandbox(Limits(time_floor=c.time_floor, time_factor=c.time_factor, isolation=c.isolation))
+
     def _source(self) -> str:
         return self.config.data if self.config.data in self.named_data else str(self.spec.data_path)
 
     def samples(self) -> list[dict]:
-        return [{"id": p.task_id, "problem": p} for p in load_problems(self._source())]
+        return [{"id": p.task_id, "problem": p} for p in load_problems(self._source(), self._sandbox())]
 
     def prompts(self, problem) -> list:
         c = self.config
@@ -88,7 +95,7 @@ class CodeMutationsKind(TaskKind):
 
     def run(self, samples, ctx) -> None:
         c = self.config
-        sandbox = Sandbox(Limits(time_floor=c.time_floor, time_factor=c.time_factor))
+        sandbox = self._sandbox()
         todo = [(s, mp) for s in samples for mp in self.prompts(s["problem"]) if f"{s['id']}::{_variant_key(mp)}" not in ctx.done]
         if not todo:
             return
