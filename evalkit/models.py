@@ -28,8 +28,14 @@ _CHATML = (
 
 
 def cache_dir() -> Path:
-    root = Path(os.environ.get("EVALKIT_CACHE_DIR") or Path.home() / ".cache" / "evalkit")
-    root.mkdir(parents=True, exist_ok=True)
+    env = os.environ.get("EVALKIT_CACHE_DIR")
+    root = Path(env or Path.home() / ".cache" / "evalkit")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise EvalkitError(f"{'EVALKIT_CACHE_DIR=' if env else 'cache directory '}{root}: not a directory (a file is in the way)") from None
+    except OSError as e:
+        raise EvalkitError(f"{'EVALKIT_CACHE_DIR=' if env else 'cache directory '}{root}: cannot create it: {e.strerror}") from None
     return root
 
 
@@ -37,7 +43,7 @@ def cache_dir() -> Path:
 class ModelSpec:
     name: str  # what the user typed (or the registry name)
     path: str  # directory with config.json + weights, or a hub id
-    weights_hash: str  # sha256 over the weight files ("hub:<id>" for undownloaded hub ids)
+    weights_hash: str  # sha256 over the weights, config, tokenizer and chat template ("hub:<id>" for undownloaded hub ids)
     source: str
 
 
@@ -145,24 +151,44 @@ def _materialise(name: str) -> Path:
     return target
 
 
+_WEIGHTS = {".safetensors", ".bin", ".gguf", ".pt"}
+# Files beside the weights that change what the model outputs: architecture and generation defaults,
+# the tokenizer, the chat template.
+_IDENTITY_FILES = {"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.model",
+                   "special_tokens_map.json", "added_tokens.json", "vocab.json", "vocab.txt", "merges.txt",
+                   "chat_template.json", "chat_template.jinja"}
+
+
 def weights_hash(directory: Path) -> str:
-    """sha256 over the weight files, memoised in the cache by (path, size, mtime)."""
-    files = sorted(p for p in directory.iterdir() if p.suffix in {".safetensors", ".bin", ".gguf", ".pt"})
+    """The model's identity: sha256 over the weight files (memoised) and the files that shape its
+    outputs (_IDENTITY_FILES, hashed every time: they are small). The memo is keyed by each weight
+    file's path, size, mtime, ctime and inode: an in-place edit that restores size and mtime still
+    changes ctime, so it is hashed again."""
+    directory = Path(directory)
+    files = sorted(p for p in directory.iterdir() if p.suffix in _WEIGHTS)
     if not files:
         raise EvalkitError(f"{directory}: no weight files (*.safetensors, *.bin) in the model directory")
-    stamp = json.dumps([[str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns] for p in files])
+    stats = [(p, p.stat()) for p in files]
+    stamp = json.dumps([[str(p.resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino] for p, st in stats])
     memo = cache_dir() / "hashes" / (hashlib.sha256(stamp.encode()).hexdigest() + ".txt")
     if memo.exists():
-        return memo.read_text().strip()
-    h = hashlib.sha256()
-    for p in files:
-        with open(p, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    digest = "sha256:" + h.hexdigest()
-    memo.parent.mkdir(parents=True, exist_ok=True)
-    memo.write_text(digest)
-    return digest
+        digest = memo.read_text().strip()
+    else:
+        h = hashlib.sha256()
+        for p in files:
+            with open(p, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+        digest = "sha256:" + h.hexdigest()
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        memo.write_text(digest)
+    extra = sorted(p for p in directory.iterdir() if p.name in _IDENTITY_FILES or p.suffix == ".jinja")
+    if not extra:
+        return digest
+    h = hashlib.sha256(digest.encode())
+    for p in extra:
+        h.update(f"\n{p.name}\n{hashlib.sha256(p.read_bytes()).hexdigest()}".encode())
+    return "sha256:" + h.hexdigest()
 
 
 def adapter_hash(directory: Path) -> str:
