@@ -205,3 +205,14 @@ def test_bench_vllm_one_point(tmp_path, capsys):
     assert v["default"]["result"]["tokens_per_s"]["n"] == 2 and v["default"]["result"]["requests"] == 3
     assert len(v["trials"]) == 1 and v["trials"][0]["state"] == "infeasible" and "max_num_batched_tokens" in v["trials"][0]["error"]
     assert v["best"] is None and v["ratio_to_default"] is None and "best:" not in stdout
+
+
+def test_bench_loglikelihood_workload_counts_tokens_as_sent(tmp_path):
+    from evalkit.bench import run_bench
+
+    r = run_bench("tiny-random", ["hf"], "loglikelihood", trials=1, space=_space(tmp_path, "hf:\n  batch_tokens: [512]\n"),
+                  sampler="grid", repeats=1, prompts=2, prompt_tokens=8, max_tokens=2, choices=2, out=tmp_path / "b")
+    w, res = r.doc["workload"], r.doc["backends"]["hf"]["trials"][0]["result"]
+    assert w["method"] == "loglikelihood" and w["n_requests"] == 4 and res["requests"] == 4
+    assert res["tokens"] == w["request_tokens"]["total"] and "latency_p50_s" not in res  # every context + continuation token
+    jsonschema.validate(r.doc, schema())

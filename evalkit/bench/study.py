@@ -312,7 +312,7 @@ def headline_metrics(doc: dict) -> dict:
         r = d.get("ratio_to_default")
         if r:
             out[f"{b}_best_over_default"] = {"value": r[OBJECTIVE]["value"], "stderr": r[OBJECTIVE]["stderr"],
-                                             "n": len(d["trials"])}
+                                             "n": d["best"]["result"][OBJECTIVE]["n"]}
         if d.get("best"):
             out[f"{b}_best_{OBJECTIVE}"] = m(d["best"]["result"][OBJECTIVE])
         if d.get("default") and d["default"]["result"]:
