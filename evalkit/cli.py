@@ -77,16 +77,26 @@ def tasks(include: Optional[List[str]] = typer.Option(None, "--include", help="E
 
 def _backend_options(backend: str, items: list[str] | None) -> dict:
     import inspect
+    import typing
+
+    import pydantic
 
     from .backends import backend_class
     from .tasks import parse_overrides
 
-    opts = parse_overrides(items)
-    params = inspect.signature(backend_class(backend).__init__).parameters
+    opts = parse_overrides(items, "-B")
+    init = backend_class(backend).__init__
+    params = inspect.signature(init).parameters
     known = [p for p in params if p not in ("self", "model")]
-    for k in opts:
+    hints = typing.get_type_hints(init)
+    for k, v in opts.items():
         if k not in known:
             raise EvalkitError(f"-B {k}: unknown option for backend '{backend}'; known: {', '.join(known)}")
+        try:  # the option's own annotation decides (int, float, bool, "auto", ...): never a traceback later
+            opts[k] = pydantic.TypeAdapter(hints[k]).validate_python(v) if k in hints else v
+        except pydantic.ValidationError as e:
+            raise EvalkitError(f"-B {k}={v}: {e.errors()[0]['msg']} (backend '{backend}', option type "
+                               f"{params[k].annotation})") from None
     return opts
 
 

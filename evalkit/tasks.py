@@ -102,13 +102,18 @@ def find_tasks(include: list[str] | None = None) -> dict[str, Path]:
     return found
 
 
-def parse_overrides(items: list[str] | None) -> dict[str, Any]:
+def parse_overrides(items: list[str] | None, flag: str = "-T") -> dict[str, Any]:
+    """key=value items (`flag` names them in errors); each value is read as YAML (12 -> int, [a, b] -> list)."""
     out = {}
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise EvalkitError(f"-T '{item}': expected key=value")
-        out[key.strip()] = yaml.safe_load(value) if value else ""
+            raise EvalkitError(f"{flag} '{item}': expected key=value")
+        try:
+            out[key.strip()] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError as e:
+            raise EvalkitError(f"{flag} '{item}': the value is not valid YAML ({getattr(e, 'problem', None) or e}); "
+                               "quote it to pass a string") from None
     return out
 
 

@@ -47,3 +47,23 @@ def test_cache_round_trip_and_model_isolation(tmp_path):
     cache.close()
     reopened = ResponseCache(tmp_path / "c.sqlite")
     assert len(reopened) == 2 and reopened.get_many(IDENTITY, [ll])[0].logprob == -1.5
+
+
+def test_output_changing_backend_options_are_part_of_the_cache_identity(tmp_path):
+    """-B max_length=12 truncates every mcq context: a later run without it must not get those scores."""
+    import json
+
+    import evalkit
+
+    def run(name, **options):
+        r = evalkit.run("mcq", "tiny-random", limit=3, out=tmp_path / name, backend_options=options)
+        records = [json.loads(x) for x in (r.out / "records.jsonl").read_text().splitlines()]
+        return json.loads((r.out / "manifest.json").read_text()), [x["loglikelihoods"] for x in records]
+
+    short, short_ll = run("short", max_length=12)
+    assert short["backend"]["output_options"] == {"max_length": 12} and short["cache_hits"] == 0
+    full, full_ll = run("full")
+    assert full["cache_hits"] == 0 and full["backend"]["output_options"] == {"max_length": 2048}
+    assert full_ll != short_ll
+    again, again_ll = run("again", max_length=12)
+    assert again["cache_hits"] > 0 and again_ll == short_ll  # the same option does reuse the cache

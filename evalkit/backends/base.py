@@ -55,7 +55,14 @@ class Backend(ABC):
             "backend_version": self.version(),
             "dtype": self.dtype_name(),
             "chat_template_hash": text_hash(self.chat_template),
+            **({"output_options": opts} if (opts := self.output_options()) else {}),
         }
+
+    def output_options(self) -> dict:
+        """The backend options that change what is computed, as resolved values (e.g. hf's max_length,
+        which truncates long inputs): part of the identity, so a run with another value never reuses
+        these results. Throughput options (batch sizes, kernels) are not."""
+        return {}
 
     @abstractmethod
     def version(self) -> str: ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Sequence
+from typing import Literal, Sequence
 
 from ..errors import EvalkitError
 from ..models import ModelSpec, adapter_hash
@@ -30,7 +30,7 @@ class HFBackend(LocalBackend):
         model: ModelSpec,
         dtype: str = "auto",
         device: str | None = None,
-        batch_tokens: int | str = "auto",
+        batch_tokens: int | Literal["auto"] = "auto",
         max_length: int | None = None,
         attn_implementation: str | None = None,
         static_cache: bool = False,
@@ -73,6 +73,9 @@ class HFBackend(LocalBackend):
             batch_tokens = 32768 if self.device.startswith("cuda") else 4096
         self.batch_tokens = int(batch_tokens)
         self.add_eos(self.hf.generation_config.eos_token_id)
+
+    def output_options(self) -> dict:
+        return {"max_length": self.max_length}
 
     def version(self) -> str:
         import transformers

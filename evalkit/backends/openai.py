@@ -59,6 +59,8 @@ class OpenAIBackend(Backend):
         self.client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
 
     def identity(self) -> dict:
+        # Of its options only the server and the model it serves change an output (sampling settings
+        # travel in each request, so in the request key); concurrency, timeout and retries do not.
         return super().identity() | {"base_url": self.base_url, "served_model": self.served_model}
 
     def version(self) -> str:

@@ -97,6 +97,9 @@ class VLLMBackend(LocalBackend):
         self.cached_prompt_tokens = 0  # prompt tokens served from the prefix cache while scoring
         self.add_eos(self.llm.llm_engine.model_config.hf_config.eos_token_id)
 
+    def output_options(self) -> dict:
+        return {"max_model_len": self.max_len}
+
     def version(self) -> str:
         return self.vllm_version
 
