@@ -96,6 +96,8 @@ def test_combine_rules():
     assert combine_games([g("AB", None), g("BA", "B")], "average").winner == "B"
     assert combine_games([g("AB", None), g("BA", None)], "average").winner is None
     assert combine_games([g("AB", "B"), g("BA", "A")], "average").winner == "tie"
+    # FastChat's rule, as the docs now say: a decisive game against a tie is a tie (PandaLM's paper keeps the first)
+    assert combine_games([g("AB", "A"), g("BA", "tie")], "conservative").winner == "tie"
 
 
 def test_orders_protocols_are_seeded():
@@ -306,6 +308,10 @@ def test_tournament_position_bias_shows_as_inconsistency(tmp_path, scripted, mon
     assert r.summary["metrics"]["position_consistency"]["value"] == 0.0
     recs = [json.loads(x) for x in (tmp_path / "out/records.jsonl").read_text().splitlines()]
     assert {x["winner"] for x in recs if x["type"] == "battle"} == {"tie"}  # conservative rule: every flip is a tie
+    # issue 16: the tournament reports its judge's slot preference next to the ranking and warns
+    assert r.summary["metrics"]["slot_a_rate"]["value"] == 1.0 and r.summary["judge"]["position_consistency"] == 0.0
+    assert r.summary["judge"]["warning"].startswith("position-locked judge: slot A (first) won 100%")
+    assert {e["degenerate_resamples"] for e in r.summary["entries"]} == {r.summary["method"]["degenerate_resamples"]}
 
 
 def test_rank_and_leaderboard_cli(tmp_path, scripted):
@@ -353,9 +359,14 @@ def test_leaderboard_export_is_a_schema_valid_pure_function_of_the_files(tmp_pat
     assert (tmp_path / "lb1.json").read_bytes() == (tmp_path / "lb2.json").read_bytes()
     board = json.loads((tmp_path / "lb1.json").read_text())
     jsonschema.validate(board, schema())
-    assert board["method"]["type"] == "bt" and [e["model"] for e in board["entries"]] == ["p3", "p2", "p1"]
-    assert all(e["rank_ub"] <= e["rank"] for e in board["entries"])
-    assert board["per_benchmark"]["org/model"]["arc_easy"] == {"acc,none": 0.61, "acc_stderr,none": 0.01, "acc_norm,none": 0.58}
+    # v2: the tournament is kept as a ranking; the judge run and the lm-eval file are benchmarks of two models
+    tour = board["rankings"][0]
+    assert tour["method"]["type"] == "bt" and [e["model"] for e in tour["entries"]] == ["p3", "p2", "p1"]
+    assert all(e["rank_ub"] <= e["rank"] for e in tour["entries"])
+    by_model = {e["model"]: e for e in board["entries"]}
+    assert by_model["org/model"]["per_benchmark"]["arc_easy"] == {"value": 0.61, "ci_low": None, "ci_high": None, "n": None,
+                                                                  "stderr": 0.01}
+    assert {b["name"]: (b["metric"], b["higher_is_better"]) for b in board["benchmarks"]}["arc_easy"] == ("acc", True)
     assert board["judge_quality"]["accuracy"] is not None and board["judge"]["prompt_id"] == "pandalm"
     broken = dict(board, entries=[{"model": "x"}])
     with pytest.raises(jsonschema.ValidationError):
@@ -378,6 +389,36 @@ def test_logprob_verdicts_and_the_average_rule_cancel_a_constant_slot_bias():
     avg = combine_games([ab, ba], "average")
     assert ab.p_a == pytest.approx(0.72 + 0.05) and ba.p_a == pytest.approx(1 - (0.68 + 0.05))
     assert avg.winner == "A" and avg.score == pytest.approx((0.77 + 0.27) / 2)
+
+
+class _TieJudge:
+    """A judge LM that prefers Tie: P(first token) = 1: .3, 2: .3, "T": .4, then P("ie" | "T") = .5 (Tie is
+    two tokens). Summed, log P("Tie") = log .2 < log .3 and Tie never wins; per token it does."""
+
+    name = "fake"
+
+    def render_chat(self, messages, add_generation_prompt=True):
+        return "\n".join(c for _, c in messages)
+
+    def loglikelihood(self, requests):
+        from evalkit.requests import LoglikelihoodResult
+
+        table = {"1": ([0.3], 1), "2": ([0.3], 1), "Tie": ([0.4, 0.5], 2)}
+        return [LoglikelihoodResult(sum(map(math.log, table[r.continuation][0])), table[r.continuation][1], False) for r in requests]
+
+
+def test_logprob_labels_are_scored_per_token_so_a_tie_preferring_judge_gets_ties():
+    from evalkit.judging import judge_pairs, read_label_game
+
+    tpl = load_template("pandalm")
+    pairs = [JudgePair("q", "x", "y", id="p1"), JudgePair("q", "u", "v", id="p2")]
+    verdicts = judge_pairs(_TieJudge(), pairs, tpl, verdict="logprob", combine="conservative", prompt_format="raw")
+    assert [v.winner for v in verdicts] == ["tie", "tie"] and all(v.consistent for v in verdicts)
+    # per-token scores: 1, 2: log .3; Tie: (log .4 + log .5) / 2 = log sqrt(.2); the soft preference is their softmax
+    w = np.array([0.3, 0.3, math.sqrt(0.2)]) / (0.6 + math.sqrt(0.2))
+    g = read_label_game(tpl, "AB", [math.log(0.3), math.log(0.3), math.log(0.2)], [1, 1, 2])
+    assert g.verdict == "tie" and g.p_a == pytest.approx(w[0] + w[2] / 2)
+    assert read_label_game(tpl, "AB", [math.log(0.3), math.log(0.3), math.log(0.2)]).verdict == "A"  # the old, summed reading
 
 
 def test_judge_task_logprob_mode_never_leaves_a_verdict_unparsed(tmp_path):

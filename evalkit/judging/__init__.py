@@ -2,8 +2,11 @@
 
 A pair is judged in one or both slot orders (`protocol`); each judge call is a *game* whose verdict
 is mapped back to the pair's own orientation (A = `response_a`). The games of a pair are combined
-by `combine`: `conservative` (FastChat / PandaLM: disagreement after undoing the swap is a tie) or
-`average` (Arena-Hard / JudgeBench: both games count, a tie is half). A verdict that does not parse
+by `combine`: `conservative` (FastChat's rule: the pair's verdict is the games' common verdict, and
+any disagreement after undoing the swap, a tie in one game included, is a tie) or `average` (Arena-Hard
+/ JudgeBench: both games count, a tie is half). PandaLM's paper protocol differs from `conservative` in
+one case: a decisive game against a tie keeps the first game's verdict there ("1" then "Tie" is 1),
+a tie here. A verdict that does not parse
 is `None`, never a silent tie (PandaLM's own parser maps garbage to Tie; that hides judge failures).
 """
 
@@ -122,7 +125,11 @@ PARSERS = {"pandalm": parse_pandalm, "mt_bench": parse_mt_bench, "arena_hard": p
 # The closed verdict set of each format, for judging by label log-likelihood (`verdict="logprob"`):
 # the judge's answer is the label it finds most likely right after the prompt, as AlpacaEval's
 # logprob-weighted annotators read a single verdict token. Small models that cannot hold the output
-# format can still be measured this way; nothing is ever unparsed.
+# format can still be measured this way; nothing is ever unparsed. Labels are scored per token (the
+# mean token log-prob), so "Tie", two tokens in most vocabularies, is not handicapped against the
+# one-token "1" and "2" by an extra factor below 1 (summed, a judge put ties at near-zero recall by
+# construction). First-token scoring would need the backends' token-level log-probs and fails where
+# the labels share their first token ("[[A]]", "[[B]]").
 LABELS = {
     "pandalm": {"1": ("A", 1), "2": ("B", 1), "Tie": ("tie", 0)},
     "mt_bench": {"[[A]]": ("A", 1), "[[B]]": ("B", 1), "[[C]]": ("tie", 0)},
@@ -202,11 +209,12 @@ def label_requests(template: JudgeTemplate, pair: JudgePair, order: str, prompt_
     return [LoglikelihoodRequest(context, label) for label in LABELS[template.format]]
 
 
-def read_label_game(template: JudgeTemplate, order: str, logprobs: Sequence[float]) -> Game:
-    """The most likely label is the verdict; the label distribution (softmax over the closed set)
-    gives the soft preference P(slot A wins) + P(tie)/2, mapped to the pair's orientation."""
+def read_label_game(template: JudgeTemplate, order: str, logprobs: Sequence[float], n_tokens: Sequence[int] | None = None) -> Game:
+    """The label with the highest mean token log-prob (summed log-prob / `n_tokens`) is the verdict;
+    the softmax of those scores over the closed set gives the soft preference P(slot A wins) + P(tie)/2,
+    mapped to the pair's orientation. Without `n_tokens` every label counts as one token."""
     labels = list(LABELS[template.format])
-    lp = np.asarray(logprobs, dtype=float)
+    lp = np.asarray(logprobs, dtype=float) / np.maximum(np.asarray(n_tokens if n_tokens is not None else [1] * len(labels)), 1)
     probs = np.exp(lp - lp.max())
     probs /= probs.sum()
     verdict, strength = LABELS[template.format][labels[int(np.argmax(lp))]]
@@ -245,7 +253,8 @@ def judge_pairs(backend, pairs: Sequence[JudgePair], template: str | JudgeTempla
         reqs = [r for i, o in plan for r in label_requests(tpl, pairs[i], o, prompt_format, backend.render_chat)]
         lls = backend.loglikelihood(reqs)
         for g, (i, o) in enumerate(plan):
-            games[i].append(read_label_game(tpl, o, [r.logprob for r in lls[g * n:(g + 1) * n]]))
+            rs = lls[g * n:(g + 1) * n]
+            games[i].append(read_label_game(tpl, o, [r.logprob for r in rs], [r.n_tokens for r in rs]))
     else:
         config = GenerationConfig(max_tokens=max_tokens, temperature=0.0, seed=seed)
         gens = backend.generate([game_request(tpl, pairs[i], o, config, prompt_format) for i, o in plan])

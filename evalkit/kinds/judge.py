@@ -52,7 +52,8 @@ class JudgeKind(TaskKind):
             s, os_ = unit
             if c.verdict == "logprob":
                 n = len(LABELS[self.template.format])
-                games = [read_label_game(self.template, o, [r.logprob for r in results[k * n:(k + 1) * n]]) for k, o in enumerate(os_)]
+                games = [read_label_game(self.template, o, [r.logprob for r in results[k * n:(k + 1) * n]],
+                                         [r.n_tokens for r in results[k * n:(k + 1) * n]]) for k, o in enumerate(os_)]
                 n_tokens = [0] * len(os_)
             else:
                 games = [read_game(self.template, o, g.texts[0]) for o, g in zip(os_, results)]

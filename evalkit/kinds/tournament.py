@@ -179,7 +179,8 @@ class TournamentKind(TaskKind):
         s, variant, r, a, b, pair, os_ = unit
         if self.config.judge_verdict == "logprob":
             n = len(LABELS[self.template.format])
-            games = [read_label_game(self.template, o, [x.logprob for x in results[k * n:(k + 1) * n]]) for k, o in enumerate(os_)]
+            games = [read_label_game(self.template, o, [x.logprob for x in results[k * n:(k + 1) * n]],
+                                     [x.n_tokens for x in results[k * n:(k + 1) * n]]) for k, o in enumerate(os_)]
         else:
             games = [read_game(self.template, o, g.texts[0]) for o, g in zip(os_, results)]
         v = combine_games(games, self.config.judge_combine)
@@ -193,36 +194,60 @@ class TournamentKind(TaskKind):
     def summarize(self, records: list[dict]) -> dict:
         battles = [r for r in records if r.get("type") == "battle"]
         games = [g for r in battles for g in r["games"]]
-        decided = pd.DataFrame([r for r in battles if r["winner"] is not None], columns=["model_a", "model_b", "winner"])
+        # BT and the win rate take each battle's `score` (A's share: the judge's combined soft preference
+        # under `average` with logprob verdicts), so a 0.51 coin flip is nearly a tie, not a full win
+        decided = pd.DataFrame([r for r in battles if r["winner"] is not None], columns=["model_a", "model_b", "winner", "score"])
+        # which slot the judge picked in each decisive game (verdicts are stored with the swap undone)
+        slots = [float((g["verdict"] == "A") == (g["order"] == "AB")) for g in games if g["verdict"] in ("A", "B")]
         metrics = {
             "judge_calls": {"value": len(games), "n": len(games)},
             "parse_failure_rate": mean_metric([float(g["verdict"] is None) for g in games], proportion=True),
             "position_consistency": mean_metric([float(r["consistent"]) for r in battles if r["consistent"] is not None], proportion=True),
+            "slot_a_rate": mean_metric(slots, proportion=True),  # decisive games won by whoever sat in slot A
         }
-        entries, breakdown = [], {}
+        entries, breakdown, method = [], {}, {}
         if len(decided) and len(set(decided["model_a"]) | set(decided["model_b"])) >= 2:
             bt = bradley_terry(decided, n_boot=self.config.n_boot, seed=self.seed)
+            method = bt.attrs["method"]
             wr = win_rate(decided, seed=self.seed).set_index("model")
             for row in bt.itertuples():
                 entries.append({"model": row.model, "rank": int(row.rank), "rank_ub": int(row.rank_ub), "score": row.score,
                                 "ci_low": row.ci_low, "ci_high": row.ci_high, "n_battles": int(row.n_battles),
                                 "wins": int(row.wins), "losses": int(row.losses), "ties": int(row.ties),
-                                "win_rate": float(wr.loc[row.model, "score"])})
+                                "win_rate": float(wr.loc[row.model, "score"]), "degenerate_resamples": row.degenerate_resamples})
             breakdown["player"] = {e["model"]: {
                 "bt_rating": {"value": e["score"], "ci_low": e["ci_low"], "ci_high": e["ci_high"], "n": e["n_battles"]},
                 "win_rate": {"value": e["win_rate"], "ci_low": float(wr.loc[e["model"], "ci_low"]),
                              "ci_high": float(wr.loc[e["model"], "ci_high"]), "n": e["n_battles"]}} for e in entries}
+        judge = {"model": self.config.judge_model or "self", "prompt_id": self.template.id, "prompt_sha": self.template.sha256,
+                 "position_protocol": self.config.judge_protocol, "tie_rule": self.config.judge_combine,
+                 "verdict": self.config.judge_verdict, "position_consistency": metrics["position_consistency"]["value"]}
+        warning = position_lock_warning(slots)
+        if warning:
+            judge["warning"] = warning
         return {"metrics": metrics, "breakdown": breakdown, "entries": entries,
-                "method": {"type": "bt", "n_bootstrap": self.config.n_boot, "seed": self.seed, "pairing": self.config.pairing},
-                "judge": {"model": self.config.judge_model or "self", "prompt_id": self.template.id, "prompt_sha": self.template.sha256,
-                          "position_protocol": self.config.judge_protocol, "tie_rule": self.config.judge_combine,
-                          "verdict": self.config.judge_verdict}}
+                "method": {"type": "bt", "n_bootstrap": self.config.n_boot, "seed": self.seed, "pairing": self.config.pairing,
+                           "outcome": "soft (each battle's combined judge preference)", **method},
+                "judge": judge}
 
     def write_artifacts(self, out, summary, records) -> None:
         if summary.get("entries"):
             from ..tournaments.plots import ratings_plot
 
             ratings_plot(summary["entries"], out / "ratings.png", f"{summary['task']} · Bradley–Terry (95% CI)")
+
+
+def position_lock_warning(slots: list[float], share: float = 0.9, min_games: int = 10) -> str | None:
+    """A judge that gives (almost) every decisive game to the same slot is judging positions, not
+    responses: its ranking is noise. `slots`: 1.0 where slot A won, 0.0 where slot B did."""
+    if len(slots) < min_games:
+        return None
+    a = sum(slots) / len(slots)
+    if max(a, 1 - a) < share:
+        return None
+    slot = "A (first)" if a >= 0.5 else "B (second)"
+    return (f"position-locked judge: slot {slot} won {max(a, 1 - a):.0%} of {len(slots)} decisive games; "
+            "the ranking reflects slot order, not the responses")
 
 
 def sweep_players(sweep: Path, where: Path) -> list[Player]:

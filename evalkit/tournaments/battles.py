@@ -1,6 +1,7 @@
 """Reading pairwise battles: JSONL rows `model_a, model_b, winner` (Chatbot Arena's columns), or the
 battle records of evalkit tournament runs (their unparsed verdicts are dropped, as FastChat drops
-errored games)."""
+errored games). An optional `score` (A's share in [0, 1]; tournament records carry the judge's
+combined preference) is the battle's soft outcome in the ratings."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ..errors import EvalkitError
 from ..tasks import iter_jsonl
 from .ratings import check_battles
 
-COLUMNS = ["model_a", "model_b", "winner", "len_a", "len_b"]
+COLUMNS = ["model_a", "model_b", "winner", "score", "len_a", "len_b"]
 
 
 def _jsonl_battles(path: Path) -> list[dict]:
@@ -27,6 +28,9 @@ def _jsonl_battles(path: Path) -> list[dict]:
                 raise EvalkitError(f"{where}: field '{key}': required")
         if row["winner"] not in ("model_a", "model_b", "tie"):
             raise EvalkitError(f"{where}: field 'winner': must be model_a, model_b or tie, got {row['winner']!r}")
+        score = row.get("score")
+        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1):
+            raise EvalkitError(f"{where}: field 'score': must be a number in [0, 1] (A's share of the battle), got {score!r}")
         rows.append({k: row.get(k) for k in COLUMNS})
     return rows
 
