@@ -26,7 +26,8 @@ def test_quickstart_tiny_end_to_end(tmp_path):
     assert len(kinds["tournament"][0]["entries"]) == 5
     board = json.loads((out / "leaderboard.json").read_text())
     jsonschema.validate(board, schema())
-    assert board["method"]["type"] == "bt" and board["judge_quality"]["parse_failure_rate"] == 0.0
+    assert board["schema"] == "evalkit.leaderboard/v2" and board["judge_quality"]["parse_failure_rate"] == 0.0
+    assert board["rankings"][0]["method"]["type"] == "bt" and board["rankings"][0]["task"] == "tournament_variants"
     html = (out / "report.html").read_text()
     for section in ("task-posix_mcq", "task-formatspread_mcq", "task-code_mutations", "task-code_agent", "task-judge_pairs",
                     "task-tournament_variants", "task-csd_variants", "leaderboard"):

@@ -119,7 +119,7 @@ def test_grid_sweep_resumes_after_kill_without_redoing_finished_trials(tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     tour = tmp_path / "qs" / "tournament_sweep" / "tiny-random"
     assert "dpo-best" in {e["model"] for e in json.loads((tour / "summary.json").read_text())["entries"]}
-    assert "dpo-best" in {e["model"] for e in json.loads((tmp_path / "qs" / "leaderboard.json").read_text())["entries"]}
+    assert "dpo-best" in {e["model"] for e in json.loads((tmp_path / "qs" / "leaderboard.json").read_text())["rankings"][0]["entries"]}
     html = (tmp_path / "qs" / "report.html").read_text()
     assert '<section id="task-tiny-ci" data-kind="sweep"' in html and '<section id="task-tournament_sweep"' in html
     adapter = json.loads((tour / "manifest.json").read_text())["adapters"]["dpo-best"]["path"]

@@ -161,6 +161,7 @@ class Page:
         self.ids: set[str] = set()
         self.n_images = 0
         self.anchors: dict[int, str] = {}  # id(source) -> its article's id
+        self.models_seen: dict[str, str] = {}  # model + backend + environment -> the article that shows them
 
     def uid(self, base: str) -> str:
         base = slug(base)
@@ -374,6 +375,26 @@ def manifest_rows(man: dict) -> list[tuple[str, str]]:
         else:
             rows.append((k, esc(_compact(v))))
     return rows
+
+
+# what a manifest says of the model, backend and environment rather than of the run: shown once per model
+_MODEL_ROWS = {"model", "weights hash", "model path", "model source", "backend", "dtype", "backend options", "chat template",
+               "evalkit", "git revision", "packages"}
+
+
+def manifest_block(page: Page, aid: str, man: dict) -> str:
+    """The first run of a model (same weights, backend and environment) shows its whole manifest; later
+    runs show only what is their own (collapsed) and point to it."""
+    rows = manifest_rows(man)
+    shared = [(k, v) for k, v in rows if k in _MODEL_ROWS]
+    key = json.dumps([v for _, v in shared])
+    first = page.models_seen.setdefault(key, aid)
+    if first == aid or not shared:
+        return f'<details class="manifest" open><summary>manifest</summary>{kv_table(rows)}</details>'
+    own = [(k, v) for k, v in rows if k not in _MODEL_ROWS]
+    opened = " open" if man.get("status") not in ("complete", None) else ""  # a failed or unfinished run shows why
+    return (f'<details class="manifest"{opened}><summary>manifest (model, backend and environment as in '
+            f'<a href="#{esc(first)}">its first run</a>)</summary>{kv_table(own)}</details>')
 
 
 # -------------------------------------------------------------------- runs by kind
@@ -636,7 +657,7 @@ def run_article(page: Page, src: Source) -> str:
         f'<p class="src">{esc(src.path)}</p>',
     ]
     if src.manifest:
-        parts.append(kv_table(manifest_rows(src.manifest)))
+        parts.append(manifest_block(page, aid, src.manifest))
     elif src.kind not in ("csd", "ranking"):
         parts.append('<p class="muted">No manifest.json beside this file.</p>')
     if src.kind == "incomplete":
@@ -753,9 +774,13 @@ def leaderboard_section(page: Page, src: Source, built: bool) -> tuple[str, str,
     parts.append(
         grid_table(["rank", "rank (UB)", "model", "score", "95% CI", "battles", "W/L/T", "extras"], rows, {0, 1, 3, 4, 5})
     )
-    if entries and all(e.get("ci_low") is not None and e.get("ci_high") is not None for e in entries):
+    with_ci = lambda es: es and all(e.get("ci_low") is not None and e.get("ci_high") is not None for e in es)  # noqa: E731
+    plotted, kind = entries, m.get("type", "")
+    if not with_ci(entries) and d.get("rankings"):  # one model's benchmarks rank nothing: draw the first ranking kept
+        plotted, kind = d["rankings"][0]["entries"], (d["rankings"][0].get("method") or {}).get("type", "")
+    if with_ci(plotted):
         try:
-            drawn = plots.redraw_ratings(src, entries, f"leaderboard · {m.get('type', '')} (95% CI)", xlabel="score")
+            drawn = plots.redraw_ratings(src, plotted, f"leaderboard · {kind} (95% CI)", xlabel="score")
         except plots.DrawError as e:
             drawn = {}
             parts.append(f'<p class="note">{esc(e)}</p>')
@@ -766,7 +791,9 @@ def leaderboard_section(page: Page, src: Source, built: bool) -> tuple[str, str,
             parts.append(
                 '<div class="figs">' + page.figure(sid, img, "leaderboard scores with 95% CIs", "leaderboard") + "</div>"
             )
-    per = d.get("per_benchmark") or {}
+    if d.get("schema") == "evalkit.leaderboard/v2":
+        parts += leaderboard_v2_parts(d)
+    per = d.get("per_benchmark") or {}  # v1
     if per:
         tasks = sorted({t for v in per.values() for t in v})
         models = [e["model"] for e in entries if e.get("model") in per] + sorted(
@@ -801,6 +828,54 @@ def leaderboard_section(page: Page, src: Source, built: bool) -> tuple[str, str,
         parts.append("<h4>judge quality</h4>" + kv_table([(k, esc(fmt(v))) for k, v in jq.items()], cols=4))
     parts.append("</section>")
     return sid, "Leaderboard", "".join(parts)
+
+
+def _arrow(hib: Any) -> str:
+    return {True: "↑", False: "↓"}.get(hib, "")
+
+
+def leaderboard_v2_parts(d: dict) -> list[str]:
+    """The warnings, the model x benchmark table (↑/↓, value [95% CI], n), the rank-stability block and
+    the rankings kept beside the benchmarks."""
+    parts = []
+    if d.get("warnings"):
+        parts.append('<div class="warnings" data-block="warnings"><h4>warnings</h4><ul>'
+                     + "".join(f'<li class="note">{esc(w)}</li>' for w in d["warnings"]) + "</ul></div>")
+    benches = d.get("benchmarks") or []
+    if benches:
+        head = ["rank", "model", "score [95% CI]"] + [f"{b['name']} {_arrow(b['higher_is_better'])} {b['metric']}" for b in benches]
+        rows = []
+        for e in d.get("entries") or []:
+            cells = []
+            for b in benches:
+                m = (e.get("per_benchmark") or {}).get(b["name"])
+                cells.append("" if m is None else esc(fmt(m.get("value"))) + (f' <span class="muted">{esc(_ci(m))}</span>' if _ci(m) else "")
+                             + (f' <span class="muted">n={esc(fmt(m.get("n")))}</span>' if m.get("n") is not None else ""))
+            score = esc(fmt(e.get("score"))) + (f' <span class="muted">{esc(_ci(e))}</span>' if _ci(e) else "")
+            rows.append([esc(f"{e['rank']} (UB {e['rank_ub']})"), f"<b>{esc(e['model'])}</b>", score, *cells])
+        parts.append('<h4 data-block="benchmarks">models x benchmarks (each run\'s primary metric; ↑ higher is better, ↓ lower)</h4>'
+                     + grid_table(head, rows, set(range(2, len(head)))))
+    stab = d.get("stability") or {}
+    if stab.get("tasks"):
+        rows = []
+        for t, x in stab["tasks"].items():
+            flips = ", ".join(f"{f['a']} / {f['b']}: {fmt(f['flip_share'])}" for f in x.get("pair_flips") or [])
+            rows.append([esc(t), esc(f"{x['metric']} ({x['n_variants']} variants)"), esc(fmt(x.get("kendall_tau_mean"))),
+                         esc(fmt(x.get("kendall_tau_min"))), esc(fmt(x.get("top_retention"))), esc(", ".join(x.get("top_model") or [])),
+                         esc(flips)])
+        parts.append('<h4 data-block="stability">rank stability under prompt variants</h4>' + grid_table(
+            ["task", "ranked by", "Kendall τ mean", "τ min", "top stays top", "default top", "order flips per pair"], rows, {2, 3, 4}))
+    if stab.get("per_model"):
+        cols = [("posix", "POSIX ↓"), ("format_spread", "format spread ↓"), ("worst_case_accuracy", "worst-case accuracy ↑")]
+        rows = [[f"<b>{esc(m)}</b>", *(esc(", ".join(f"{t} {fmt(v)}" for t, v in (c.get(k) or {}).items())) for k, _ in cols)]
+                for m, c in stab["per_model"].items()]
+        parts.append("<h4>sensitivity per model</h4>" + grid_table(["model", *(label for _, label in cols)], rows))
+    for r in d.get("rankings") or []:
+        m = r.get("method") or {}
+        extra = f" · judge position consistency {fmt(r['position_consistency'])}" if r.get("position_consistency") is not None else ""
+        parts.append(f"<h4>ranking: {esc(r.get('task') or r['source'])} ({esc(m.get('type'))}{esc(extra)})</h4>"
+                     + _entries_table(r.get("entries") or []))
+    return parts
 
 
 def headline(src: Source) -> tuple[str, dict]:

@@ -1,7 +1,7 @@
 """Finding and checking the stored result files a report is built from.
 
 A source is one JSON document: an evalkit run's `summary.json` (any kind, `evalkit swiss` and
-`evalkit sweep` included), an `evalkit rank` `ranking.json`, an `evalkit bench` `bench.json`, an `evalkit.leaderboard/v1` file, or the
+`evalkit sweep` included), an `evalkit rank` `ranking.json`, an `evalkit bench` `bench.json`, an `evalkit.leaderboard/v1` or `/v2` file, or the
 `manifest.json` of a run that never wrote a summary (running or failed). Directories are searched
 recursively; globs are expanded. Anything malformed is an EvalkitError that names the file and field.
 """
@@ -19,7 +19,7 @@ from ..errors import EvalkitError
 
 SUMMARY = "evalkit.summary/v1"
 RANKING = "evalkit.ranking/v1"
-LEADERBOARD = "evalkit.leaderboard/v1"
+LEADERBOARDS = ("evalkit.leaderboard/v1", "evalkit.leaderboard/v2")  # v1 files still load
 MANIFESTS = ("evalkit.manifest/v1", "evalkit.sweep-manifest/v1")
 BENCH = "evalkit.bench/v1"  # `evalkit bench`: bench.json
 _MISSING = object()
@@ -187,7 +187,7 @@ def classify(path: Path) -> Source:
     if schema == RANKING:
         _check_entries(path, doc)
         return Source("ranking", path, doc)
-    if schema == LEADERBOARD:
+    if schema in LEADERBOARDS:
         _check_entries(path, doc, required=("model", "rank", "score"))
         if not isinstance(doc.get("per_benchmark", {}), dict):
             raise EvalkitError(f"{path}: field 'per_benchmark': expected an object")
@@ -226,7 +226,7 @@ def discover(paths) -> list[Source]:
                 continue
             files += sorted(f for pat in ("summary.json", "ranking.json", "bench.json") for f in hp.rglob(pat))
             # by name only: kept when the content says it is ours
-            files += [f for f in sorted(hp.rglob("*leaderboard*.json")) if _schema(f) == LEADERBOARD]
+            files += [f for f in sorted(hp.rglob("*leaderboard*.json")) if _schema(f) in LEADERBOARDS]
             # runs that never finished: a manifest with no summary beside it
             files += [
                 m
