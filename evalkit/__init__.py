@@ -13,6 +13,7 @@ from .requests import (  # noqa: E402
 )
 from .results import load_results, load_summaries  # noqa: E402
 from .runner import Run, run  # noqa: E402
+from .suite import run_suite  # noqa: E402
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -27,4 +28,5 @@ __all__ = [
     "load_summaries",
     "resolve_model",
     "run",
+    "run_suite",
 ]

@@ -253,6 +253,10 @@ def sweep(
     as_json: bool = JSON_OPT,
 ):
     """DPO / LN-DPO / IPO / SimPO hyperparameter sweep (TRL + peft LoRA, Optuna), every trial evaluated. Resumable."""
+    import importlib
+
+    for module in ("optuna", "peft", "trl"):  # before any work: a missing one is a one-line error in main()
+        importlib.import_module(module)
     from .tuning.sweep import run_sweep
 
     result = run_sweep(config, output, storage, cache=not no_cache, quiet=quiet or as_json)
@@ -345,15 +349,19 @@ app.add_typer(export_app, name="export")
 def export_leaderboard(
     results: List[str] = typer.Argument(..., help="Result dirs, summary.json / ranking.json / lm-eval results_*.json files, or globs."),
     output: str = typer.Option(..., "-o", "--output", help="Leaderboard JSON file to write."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="Print only where the file is."),
 ):
-    """Leaderboard JSON (schema evalkit.leaderboard/v1) built from stored results only."""
+    """Leaderboard JSON (schema evalkit.leaderboard/v2) built from stored results only: models ranked over benchmarks with CIs,
+    the ranking's stability under prompt variants, and warnings."""
     from pathlib import Path
 
-    from .leaderboard import build_leaderboard
+    from .leaderboard import build_leaderboard, print_leaderboard
 
     board = build_leaderboard(results)
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text(json.dumps(board, indent=2, ensure_ascii=False) + "\n")
+    if not quiet:
+        print_leaderboard(board, out)
     out.print(f"leaderboard: {output} ({len(board['entries'])} models, method {board['method']['type']})")
 
 
@@ -447,6 +455,11 @@ def view(
         server.server_close()
 
 
+# optional dependencies by top-level module -> the pyproject extra that installs them
+_EXTRAS = {"optuna": "tune", "trl": "tune", "peft": "tune", "datasets": "tune", "psutil": "tune", "torch": "hf",
+           "transformers": "hf", "accelerate": "hf", "safetensors": "hf", "tokenizers": "hf", "vllm": "vllm"}
+
+
 def main() -> None:
     command = typer.main.get_command(app)
     try:
@@ -454,9 +467,21 @@ def main() -> None:
     except EvalkitError as e:
         print(f"evalkit: error: {e}", file=sys.stderr)
         sys.exit(2)
-    except typer.TyperException as e:  # bad flags and arguments (typer's own click): exit 2
-        e.show()
-        sys.exit(e.exit_code)
+    except typer.TyperException as e:  # bad flags and arguments (typer's own click): one line, exit 2
+        if type(e).__name__ == "NoArgsIsHelpError" or not hasattr(e, "format_message"):
+            e.show()  # a bare command: its help text, not an error
+        else:
+            ctx = getattr(e, "ctx", None)
+            see = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            print(f"evalkit: error: {e.format_message()}{see}", file=sys.stderr)
+        sys.exit(getattr(e, "exit_code", 2))
+    except ModuleNotFoundError as e:  # an optional dependency of this command: one line, exit 2
+        top = (e.name or "").split(".")[0]
+        if top not in _EXTRAS:
+            raise
+        print(f"evalkit: error: this command needs the Python package '{top}': pip install 'evalkit[{_EXTRAS[top]}]'",
+              file=sys.stderr)
+        sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         print("evalkit: interrupted; run the same command again to resume", file=sys.stderr)
         sys.exit(130)

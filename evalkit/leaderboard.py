@@ -551,3 +551,33 @@ def validate_leaderboard(board: dict) -> None:
     except jsonschema.ValidationError as e:
         where = ".".join(str(x) for x in e.absolute_path) or "(top level)"
         raise EvalkitError(f"leaderboard: field '{where}': {e.message}") from None
+
+
+def print_leaderboard(board: dict, console=None) -> None:
+    """The leaderboard as a terminal table (rank, score with its CI, each benchmark's value with ↑/↓), the
+    stability block and the warnings: what `evalkit export leaderboard` and the quickstart print."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    fmt = lambda x: "" if x is None else f"{x:.3f}"  # noqa: E731
+    entries = board["entries"]
+    # benchmarks are rows and models columns: a suite has many more of the former, and 80 columns stay readable
+    table = Table(title=f"leaderboard · {board['method']['type']} · {len(entries)} models")
+    table.add_column("", overflow="fold")
+    for e in entries:
+        table.add_column(e["model"], overflow="fold")
+    table.add_row("rank (upper bound)", *(f"{e['rank']} ({e['rank_ub']})" for e in entries))
+    table.add_row("score [95% CI]", *(fmt(e.get("score")) + (f" [{fmt(e['ci_low'])}, {fmt(e['ci_high'])}]" if e.get("ci_low") is not None
+                                                             else "") for e in entries), end_section=True)
+    for b in board.get("benchmarks") or []:
+        arrow = {True: "↑", False: "↓"}.get(b["higher_is_better"], "")
+        table.add_row(f"{b['name']} {arrow} {b['metric']}",
+                      *(fmt((e.get("per_benchmark") or {}).get(b["name"], {}).get("value")) for e in entries))
+    console.print(table)
+    for task, s in (board.get("stability") or {}).get("tasks", {}).items():
+        console.print(f"stability · {task}: {s['n_variants']} variants, Kendall tau mean {fmt(s['kendall_tau_mean']) or 'undefined'} "
+                      f"(min {fmt(s['kendall_tau_min']) or 'undefined'}), top model stays on top in {s['top_retention']:.0%}",
+                      highlight=False, soft_wrap=True)
+    for w in board.get("warnings") or []:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)

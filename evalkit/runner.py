@@ -363,16 +363,21 @@ def run(
     `out` is the run directory; without it the run goes to <results_root>/<task>/<model>/<run-id>.
     Returns the run directory and its summary.
     """
-    spec = load_task(task, overrides, include)
-    kind = kind_class(spec.config.kind)(spec, seed)
-    samples = kind.samples()
+    progress = Progress(quiet)  # status lines from the first second
+    with progress.phase(f"loading task {task}"):
+        spec = load_task(task, overrides, include)
+        kind = kind_class(spec.config.kind)(spec, seed)
+        samples = kind.samples()
+    if not samples:  # a summary over nothing would look like a result
+        raise EvalkitError(f"{spec.path}: field 'data': no samples in {spec.config.data}")
     if limit is not None:
         if limit < 1:
             raise EvalkitError(f"--limit: must be >= 1, got {limit}")
         samples = samples[:limit]
     if kind.uses_model:
         bcls = backend_class(backend)
-        mspec = resolve_model(model, remote=getattr(bcls, "remote", False))
+        with progress.phase(f"{'converting (first use, once)' if needs_build(model) else 'resolving'} model {model}"):
+            mspec = resolve_model(model, remote=getattr(bcls, "remote", False))
     else:  # e.g. CSD over a score table: no model is loaded
         bcls, mspec, backend = None, ModelSpec("none", "", "", "none"), "none"
     options = dict(backend_options or {})

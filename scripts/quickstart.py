@@ -5,7 +5,8 @@
     python scripts/quickstart.py -m tiny-random --size tiny -o /tmp/qs   # seconds: what CI runs
 
 Steps (each an ordinary evalkit run, resumable: rerunning skips finished work):
- 1. POSIX on both shipped tasks, FormatSpread on the MCQ set;
+ 1. the shipped suite tasks/suites/demo.yaml (MCQ accuracy, POSIX, FormatSpread) on the model and on
+    tiny-random (the chance floor), each model loaded once; then POSIX on open instructions;
  2. MCQ accuracy of four prompting variants of the model (raw, chat, two system prompts), whose
     per-category accuracies form a variant x benchmark score table, ranked by CSD (Swiss rounds);
  3. code mutations and a short code-agent run on leetcode50, in the sandbox;
@@ -13,7 +14,8 @@ Steps (each an ordinary evalkit run, resumable: rerunning skips finished work):
  5. a Swiss tournament between the variants, judged by the model, ranked by Bradley–Terry; with
     --sweep DIR (a finished `evalkit sweep` of the same model) the best adapter of each tuning method
     plays too, and the sweep's section joins the report;
- 6. the leaderboard JSON and the self-contained HTML report.
+ 6. the leaderboard JSON (models ranked over the suite's benchmarks, with the ranking's stability under
+    prompt variants and its warnings, printed) and the self-contained HTML report.
 """
 
 from __future__ import annotations
@@ -37,11 +39,11 @@ CATEGORY_ORDER = ["general_knowledge", "units", "arithmetic", "reading_comprehen
 
 SIZES = {
     # name: limits per step (None = the whole data set); mcq = questions per category
-    "tiny": dict(posix_mcq=2, posix_ins=2, fs=4, fs_formats=3, mcq=4, code=2, code_tokens=24, agent=2, agent_turns=2,
+    "tiny": dict(suite_mcq=8, posix_mcq=2, posix_ins=2, fs=4, fs_formats=3, mcq=4, code=2, code_tokens=24, agent=2, agent_turns=2,
                  judge=4, tour=3, tour_tokens=8, csd_runs=2000),
-    "small": dict(posix_mcq=8, posix_ins=4, fs=40, fs_formats=10, mcq=12, code=4, code_tokens=160, agent=3, agent_turns=2,
+    "small": dict(suite_mcq=None, posix_mcq=8, posix_ins=4, fs=40, fs_formats=10, mcq=12, code=4, code_tokens=160, agent=3, agent_turns=2,
                   judge=32, tour=8, tour_tokens=48, csd_runs=100_000),
-    "full": dict(posix_mcq=None, posix_ins=None, fs=None, fs_formats=20, mcq=None, code=None, code_tokens=384, agent=None,
+    "full": dict(suite_mcq=None, posix_mcq=None, posix_ins=None, fs=None, fs_formats=20, mcq=None, code=None, code_tokens=384, agent=None,
                  agent_turns=3, judge=None, tour=None, tour_tokens=128, csd_runs=100_000),
 }
 
@@ -100,10 +102,23 @@ def main() -> int:
         timings[name] = round(time.perf_counter() - t, 1)
         return r
 
-    # 1. prompt sensitivity
-    step("POSIX on MCQ", "posix_mcq", L["posix_mcq"])
+    # 1. the suite: several checkpoints, the same tasks, each model loaded once; then prompt sensitivity on open instructions
+    from evalkit.suite import find_suite, load_suite, run_suite
+
+    suite = load_suite(find_suite("demo"))
+    sized = {"mcq": dict(limit=L["suite_mcq"]), "posix_mcq": dict(limit=L["posix_mcq"]),
+             "formatspread_mcq": dict(limit=L["fs"], overrides={"n_formats": L["fs_formats"]})}
+    models = list(dict.fromkeys([a.model, *(m.model for m in suite.models if m.model != evalkit.DEFAULT_MODEL)]))
+    t = time.perf_counter()
+    print(f"[{time.perf_counter() - t0:6.0f}s] suite {suite.suite}: {', '.join(x.task for x in suite.tasks)} x {', '.join(models)}",
+          flush=True)
+    runs = run_suite([x.model_copy(update=sized.get(x.task, {})) for x in suite.tasks], models, backend=backend, seed=a.seed,
+                     out=out, quiet=True, on_pair=lambda i, n, task, model: print(f"         {i + 1}/{n} {task} · {model}", flush=True))
+    timings["suite"] = round(time.perf_counter() - t, 1)
+    if (runs["status"] == "failed").any():
+        print(runs[runs["status"] == "failed"][["task", "model", "error"]].to_string(index=False), file=sys.stderr)
+        return 1
     step("POSIX on open instructions", "posix_instructions", L["posix_ins"])
-    step("FormatSpread", "formatspread_mcq", L["fs"], {"n_formats": L["fs_formats"]})
 
     # 2. prompting variants on MCQ -> score table -> CSD
     table = {}
@@ -148,9 +163,12 @@ def main() -> int:
     from evalkit.leaderboard import build_leaderboard
     from evalkit.report import write_report
 
+    from evalkit.leaderboard import print_leaderboard
+
     board = build_leaderboard([out / ("tournament_sweep" if a.sweep else "tournament_variants") / tag,
                                *sorted(p for p in out.iterdir() if p.is_dir())])
     (out / "leaderboard.json").write_text(json.dumps(board, indent=2, ensure_ascii=False) + "\n")
+    print_leaderboard(board)
     report = write_report([out, *([Path(a.sweep)] if a.sweep else [])], out / "report.html", title=f"evalkit quickstart · {a.model}")
     timings["total"] = round(time.perf_counter() - t0, 1)
     (out / "quickstart_timings.json").write_text(json.dumps({"model": a.model, "size": size, "backend": backend, **timings}, indent=2))

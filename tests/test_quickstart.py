@@ -21,7 +21,9 @@ def test_quickstart_tiny_end_to_end(tmp_path):
         doc = json.loads(s.read_text())
         kinds.setdefault(doc["kind"], []).append(doc)
     assert set(kinds) == {"posix", "formatspread", "mcq", "csd", "code_mutations", "code_agent", "judge", "tournament"}
-    assert len(kinds["mcq"]) == 4 and len(kinds["csd"][0]["entries"]) == 4  # four prompting variants ranked by CSD
+    # the suite's plain mcq run, and four prompting variants ranked by CSD
+    assert sorted(d["task"] for d in kinds["mcq"]) == ["mcq", "mcq_chat", "mcq_concise", "mcq_expert", "mcq_raw"]
+    assert len(kinds["csd"][0]["entries"]) == 4
     assert len(kinds["csd"][0]["rounds"]) == 5  # one round per MCQ category
     assert len(kinds["tournament"][0]["entries"]) == 5
     board = json.loads((out / "leaderboard.json").read_text())
@@ -33,3 +35,5 @@ def test_quickstart_tiny_end_to_end(tmp_path):
                     "task-tournament_variants", "task-csd_variants", "leaderboard"):
         assert f'id="{section}"' in html, section
     assert "report: qs/report.html" in res.stdout  # the suite says where the report is
+    assert "suite demo: mcq, posix_mcq, formatspread_mcq x tiny-random" in res.stdout and "leaderboard · mean_win_rate" in res.stdout
+    assert all(f"warning: {w}" in res.stdout.replace("\n", " ") or w[:60] in res.stdout for w in board["warnings"])

@@ -62,6 +62,8 @@ class FormatSpreadKind(TaskKind):
         c = self.config
         saved = out / "formats.json"
         source = Path(c.formats_file) if c.formats_file else saved if saved.exists() else None
+        if c.formats_file and not source.is_file():
+            raise EvalkitError(f"{self.spec.path}: field 'formats_file': file not found: {source}")
         if source is not None:
             try:
                 doc = json.loads(source.read_text())
