@@ -26,6 +26,14 @@ def read_yaml(text: str):
     return yaml.load(text, Loader=_YAMLLoader)
 
 
+def read_text(data: bytes, where) -> str:
+    """UTF-8 text, or an EvalkitError naming `where` (a file, file:line) and the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise EvalkitError(f"{where}: not UTF-8 text (byte {e.start}: {data[e.start:e.start + 1]!r}); save it as UTF-8") from None
+
+
 def parse_yaml(text: str, path) -> Any:
     """read_yaml, with malformed YAML as an EvalkitError naming the file and line."""
     try:
@@ -94,8 +102,8 @@ def find_tasks(include: list[str] | None = None) -> dict[str, Path]:
     for d in task_dirs(include):
         for p in sorted(d.glob("*.y*ml")):
             try:
-                doc = read_yaml(p.read_text())
-            except yaml.YAMLError:
+                doc = read_yaml(p.read_text(encoding="utf-8"))
+            except (yaml.YAMLError, UnicodeDecodeError):  # reported when that task is run by its path
                 continue
             if isinstance(doc, dict) and "task" in doc and "kind" in doc:
                 found.setdefault(str(doc["task"]), p)
@@ -128,8 +136,7 @@ def load_task(name_or_path: str, overrides: dict[str, Any] | None = None, includ
         if name_or_path not in tasks:
             raise did_you_mean("task", name_or_path, tasks)
         path = tasks[name_or_path]
-    text = path.read_text()
-    doc = parse_yaml(text, path)
+    doc = parse_yaml(read_text(path.read_bytes(), path), path)
     if not isinstance(doc, dict):
         raise EvalkitError(f"{path}: expected a mapping of task fields, got {type(doc).__name__}")
     if "kind" not in doc and "output_type" in doc:
@@ -173,11 +180,12 @@ def validate(model: type[BaseModel], doc: dict, where: str):
 def iter_jsonl(path: str | Path) -> Iterator[tuple[str, int, dict]]:
     """(where = "file:line", line number, object) for each non-blank line; a line that is not a JSON
     object is an EvalkitError naming file:line."""
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            where = f"{path}:{lineno}"
+            line = read_text(raw, where)
             if not line.strip():
                 continue
-            where = f"{path}:{lineno}"
             try:
                 doc = json.loads(line)
             except json.JSONDecodeError as e:

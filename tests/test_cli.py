@@ -59,7 +59,7 @@ GOOD_ROW = '{"id": "q1", "question": "2+2?", "options": ["3", "4"], "gold": 1}\n
         (lambda t: ["run", _task(t, "task: x\nkind: mcq\ndata: data.jsonl\n", GOOD_ROW + "{oops\n"), "-m", "tiny-random"],
          "data.jsonl:2: invalid JSON"),
         (lambda t: ["run", _task(t, "task: x\nkind: mcq\ndata: data.jsonl\n", GOOD_ROW.replace('"gold": 1', '"gold": 5')), "-m", "tiny-random"],
-         "data.jsonl:1: field '?': Value error, gold index 5 outside 0..1"),
+         "data.jsonl:1: field 'gold': Value error, gold index 5 outside 0..1"),
         (lambda t: ["run", _task(t, "task: x\nkind: mcq\ndata: data.jsonl\n", GOOD_ROW.replace('"options"', '"opts"')), "-m", "tiny-random"],
          "data.jsonl:1: field 'options': Field required"),
     ],

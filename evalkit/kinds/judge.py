@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from ..errors import EvalkitError
 from ..judging import (LABELS, Combine, JudgePair, Protocol, VerdictMode, combine_games, game_request, label_requests,
                        load_template, orders, read_game, read_label_game)
 from ..judging.data import DataFormat, load_pairs
@@ -28,7 +29,10 @@ class JudgeKind(TaskKind):
 
     def __init__(self, spec, seed: int = 0):
         super().__init__(spec, seed)
-        self.template = load_template(self.config.template)
+        try:
+            self.template = load_template(self.config.template)
+        except EvalkitError as e:  # name the task file: the template's own error does not
+            raise EvalkitError(f"{spec.path}: field 'template': {e}") from None
 
     def samples(self) -> list[dict]:
         return load_pairs(self.spec.data_path, self.config.data_format)

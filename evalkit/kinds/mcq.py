@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..metrics import mean_metric
 from ..requests import LoglikelihoodRequest
@@ -27,11 +27,13 @@ class MCQSample(BaseModel):
     gold: int
     category: str = ""
 
-    @model_validator(mode="after")
-    def _gold_in_range(self):
-        if not 0 <= self.gold < len(self.options):
-            raise ValueError(f"gold index {self.gold} outside 0..{len(self.options) - 1}")
-        return self
+    @field_validator("gold")
+    @classmethod
+    def _gold_in_range(cls, gold: int, info):
+        options = info.data.get("options")
+        if options is not None and not 0 <= gold < len(options):
+            raise ValueError(f"gold index {gold} outside 0..{len(options) - 1}")
+        return gold
 
 
 class MCQKind(TaskKind):

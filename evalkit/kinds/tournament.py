@@ -82,7 +82,10 @@ class TournamentKind(TaskKind):
         for p in self.players:
             if p.adapter and not (Path(p.adapter) / "adapter_config.json").is_file():
                 raise EvalkitError(f"{spec.path}: field 'players' ({p.name}): adapter: not a peft adapter directory: {p.adapter}")
-        self.template = load_template(self.config.judge_template)
+        try:
+            self.template = load_template(self.config.judge_template)
+        except EvalkitError as e:  # name the task file: the template's own error does not
+            raise EvalkitError(f"{spec.path}: field 'judge_template': {e}") from None
 
     def adapters(self) -> dict[str, Path]:
         return {p.name: Path(p.adapter).resolve() for p in self.players if p.adapter}
