@@ -385,7 +385,7 @@ def bench(
     backend: str = typer.Option("hf", "-b", "--backend", help="hf | vllm | both"),
     workload: str = typer.Option("generate", "--workload", help="generate | loglikelihood (synthetic prompts) | a task name or YAML (its first stage's requests)."),
     trials: int = typer.Option(10, "--trials", help="Points of the space to measure per backend (more: the study resumes and adds)."),
-    space: Optional[str] = typer.Option(None, "--space", help="YAML space file {backend: {option: [values] | {low, high, log} | fixed}} (default: the built-in space)."),
+    space: Optional[str] = typer.Option(None, "--space", help="YAML space file: per backend, each option a list of values, a range {low, high, log} or a fixed value (default: the built-in space)."),
     sampler: str = typer.Option("tpe", "--sampler", help="grid | random | tpe"),
     repeats: int = typer.Option(3, "--repeats", help="Timed calls per point (the spread is reported)."),
     warmup: Optional[int] = typer.Option(None, "--warmup", help="Requests of the untimed warm-up call per point (default min(4, all))."),
