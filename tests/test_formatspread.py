@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import evalkit
+from evalkit.errors import EvalkitError
 from evalkit.formatspread import ATTRIBUTES, Format, atomic_neighbours, is_valid, prefix_match, sample_formats, thompson_search
 from evalkit.formatspread.grammar import NUMBERINGS, WRAPPERS
 
@@ -72,15 +73,59 @@ def test_bandit_finds_planted_best_and_worst_at_a_quarter_budget(seed):
 
     r = thompson_search(k, n, evaluate, budget=k * n // 4, batch=20, seed=seed)
     assert (r.best, r.worst) == (17, 29)
-    assert r.n_evaluations == sum(calls) <= k * n // 4 + 2 * 5 * n  # budget + re-scoring the 5 + 5 finalists
+    assert r.n_evaluations == sum(calls) <= k * n // 4  # issue 16: the budget bounds the finalists' re-scoring too
     assert len(r.outcomes[17]) == len(r.outcomes[29]) == n
+
+
+def test_bandit_never_spends_more_than_its_budget():
+    # issue 16: the step count used to be fixed before the finalists were re-scored (1.46x the budget on average)
+    rng = np.random.default_rng(7)
+    for trial in range(30):
+        k, n = int(rng.integers(5, 60)), int(rng.integers(10, 120))
+        truth = (rng.random((k, n)) < rng.uniform(0.2, 0.8, k)[:, None]).astype(float)
+        budget = int(max(n, rng.uniform(0.05, 0.6) * k * n))
+        batch, finalists = int(rng.integers(2, 25)), int(rng.integers(1, 6))
+        r = thompson_search(k, n, lambda a, idx: truth[a, list(idx)], budget=budget, batch=batch, finalists=finalists, seed=trial)
+        assert r.n_evaluations <= budget, (trial, k, n, budget, r.n_evaluations)
+        assert len(r.outcomes[r.best]) == len(r.outcomes[r.worst]) == n  # the chosen two are always fully scored
+    with pytest.raises(ValueError, match="budget"):
+        thompson_search(5, 100, lambda a, idx: truth[a, list(idx)], budget=99)
 
 
 def test_bandit_survives_a_perfect_default_format():
     truth = np.ones((5, 100))
     truth[3, :50] = 0
-    r = thompson_search(5, 100, lambda a, idx: truth[a, list(idx)], budget=200, batch=10, seed=0)
-    assert r.worst == 3 and r.accuracy(r.best) == 1.0
+    # budget 300 (was 200 when the re-scoring could overspend it): the default's pass, pulls, and arm 3's re-scoring
+    r = thompson_search(5, 100, lambda a, idx: truth[a, list(idx)], budget=300, batch=10, seed=0)
+    assert r.worst == 3 and r.accuracy(r.best) == 1.0 and r.n_evaluations <= 300
+
+
+def test_spread_interval_is_centred_on_the_spread_and_covers_the_true_spread():
+    from evalkit.sensitivity import bootstrap_ci, spread_interval
+
+    # the audit's case: 20 equally good formats on 40 examples. The percentile bootstrap of max - min
+    # sits above the point estimate; the simultaneous band is centred on it
+    rng = np.random.default_rng(3)
+    m = (rng.random((40, 20)) < 0.5).astype(float)
+    point = m.mean(0).max() - m.mean(0).min()
+    old = bootstrap_ci(m, stat=lambda x: x.mean(0).max() - x.mean(0).min(), n_boot=500, seed=0)
+    lo, hi = spread_interval(m, n_boot=500, seed=0)
+    assert old[0] > point * 0.9  # the old interval barely reaches down to the estimate it is for
+    assert lo == pytest.approx(max(0, point - (hi - point)), abs=1e-12) and lo <= point <= hi
+    # coverage of the true spread, 95% nominal (bigger version: scripts/ci_coverage.py)
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("ci_coverage", Path(__file__).parent.parent / "scripts" / "ci_coverage.py")
+    sim = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sim)
+    for acc, n in [([0.5] * 20, 40), ([0.3, 0.5, 0.5, 0.6, 0.7], 40)]:
+        assert sim.spread_coverage(acc, n, reps=60, n_boot=200) >= 0.90
+
+
+def test_bandit_budget_below_one_pass_is_a_config_error(tmp_path, tiny):
+    with pytest.raises(EvalkitError, match="field 'budget'"):
+        evalkit.run("formatspread_mcq_bandit", "tiny-random", limit=10, out=tmp_path / "b", overrides={"budget": 0.01})
 
 
 def test_formatspread_end_to_end(tmp_path, tiny):
@@ -112,9 +157,15 @@ def test_formatspread_end_to_end(tmp_path, tiny):
 
 def test_thompson_and_generate_scoring_end_to_end(tmp_path):
     run = evalkit.run("formatspread_mcq_bandit", "tiny-random", limit=20, out=tmp_path / "b",
-                      overrides={"n_formats": 8, "batch": 5, "scoring": "generate", "max_tokens": 3})
+                      overrides={"n_formats": 8, "batch": 5, "scoring": "generate", "max_tokens": 3, "budget": 0.5})
     s = run.summary
-    assert s["metrics"]["n_evaluations"]["value"] < 8 * 20  # the bandit saw fewer than all pairs
+    assert s["metrics"]["n_evaluations"]["value"] <= 0.5 * 8 * 20  # issue 16: finalists included
+    # acc_mean under the bandit: the mean of every sampled format's own estimate, without an interval
+    acc = [v["accuracy"]["value"] for v in s["breakdown"]["format"].values()]
+    am = s["metrics"]["acc_mean"]
+    assert am["value"] == pytest.approx(np.mean(acc)) and am["n"] == len(acc) and "ci_low" not in am
+    lo, hi = s["metrics"]["spread"]["ci_low"], s["metrics"]["spread"]["ci_high"]
+    assert lo <= s["metrics"]["spread"]["value"] <= hi
     records = [json.loads(x) for x in (run.out / "records.jsonl").read_text().splitlines()]
     assert all("response" in r for r in records)
     by_format = {}

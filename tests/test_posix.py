@@ -52,6 +52,11 @@ def test_label_metrics_by_hand():
     assert m["pss"]["value"] == pytest.approx((2 / 3 + 0 + 2 / 3) / 3)
     assert m["cps"]["value"] == pytest.approx((1 - (1 - 2 / 3)) * 1)
     assert m["accuracy_mean"]["ci_low"] <= 6 / 9 <= m["accuracy_mean"]["ci_high"]
+    # the spread's interval is the selection-valid band centred on it (issue 16), not bootstrap percentiles
+    from evalkit.sensitivity import spread_interval
+
+    assert (m["accuracy_spread"]["ci_low"], m["accuracy_spread"]["ci_high"]) == spread_interval(c, 200, 1)
+    assert m["accuracy_spread"]["ci_low"] <= 2 / 3 <= m["accuracy_spread"]["ci_high"] and "stderr" not in m["accuracy_spread"]
 
 
 SAMPLE = {
@@ -129,7 +134,9 @@ def test_posix_end_to_end_on_tiny_random(tmp_path):
         n = len(r["prompts"])
         assert n == 5 and np.array(r["logprob_matrix"]).shape == (n, n)
         assert r["psi"] == pytest.approx(psi(r["logprob_matrix"], r["response_lengths"]))
-        assert all(len(ids) == L for ids, L in zip(r["response_ids"], r["response_lengths"]))
+        # y_j = the response's ids, plus the EOS where the generation stopped at one (include_eos, default)
+        assert all(len(ids) + eos == L for ids, eos, L in zip(r["response_ids"], r["scored_eos"], r["response_lengths"]))
+    assert s["include_eos"] is True
     # Resume: the same call reuses the complete run; a different seed gives other typos.
     assert evalkit.run("posix_mcq", "tiny-random", limit=4, out=tmp_path / "p",
                        overrides={"perturbations": ["spelling", "template", "robustness", "mixed"], "max_tokens": 8}).summary == s
@@ -162,3 +169,87 @@ def test_posix_refuses_a_backend_without_token_scoring_before_any_call(tmp_path)
     with pytest.raises(EvalkitError, match="backend 'openai' cannot"):
         evalkit.run("posix_mcq", "tiny-random", "openai", limit=1, out=tmp_path / "o",
                     backend_options={"base_url": "http://127.0.0.1:9/v1", "max_retries": 0})
+
+
+EOS = 99
+
+
+class EosBackend:
+    """A stand-in model: every prompt gets the response ids (5, 6); under ORIGINAL (once a test sets
+    it) the generation runs out of tokens, under every other prompt it stops at EOS. log P(token | x)
+    is -1 for 5 and 6, and for the EOS -0.1 under ORIGINAL but -2 under the variants: only the EOS
+    term tells the prompts apart."""
+
+    name = "eos"
+    remote = False
+    scores_token_ids = True
+
+    class tok:
+        eos_ids = {EOS, 100}
+
+        class tokenizer:
+            eos_token_id = EOS
+
+    def __init__(self, model):
+        self.model = model
+
+    def identity(self):
+        return {"model": "eos", "backend": "eos"}
+
+    def render_chat(self, messages, add_generation_prompt=True):
+        return "\n".join(c for _, c in messages)
+
+    def generate(self, requests, on_result=None):
+        from evalkit.requests import Generation
+
+        out = [Generation(("x y",), ((5, 6),), 3, ("length" if self.render_chat(r.messages) == ORIGINAL else "stop",)) for r in requests]
+        for i, g in enumerate(out):
+            if on_result:
+                on_result(i, g)
+        return out
+
+    def loglikelihood(self, requests, on_result=None):
+        from evalkit.requests import LoglikelihoodResult
+
+        out = []
+        for i, r in enumerate(requests):
+            ctx = self.render_chat(r.messages)
+            lp = sum(-1.0 if t != EOS else (-0.1 if ctx == ORIGINAL else -2.0) for t in r.continuation_ids)
+            out.append(LoglikelihoodResult(lp, len(r.continuation_ids), False))
+            if on_result:
+                on_result(i, out[-1])
+        return out
+
+    def close(self):
+        pass
+
+
+ORIGINAL = None
+
+
+def test_posix_scores_the_generated_eos_like_the_reference(tmp_path, monkeypatch):
+    global ORIGINAL
+    from evalkit import backends
+    from evalkit.errors import EvalkitError
+
+    monkeypatch.setitem(backends.BACKENDS, "eos", "test_posix:EosBackend")
+    data = tmp_path / "q.jsonl"
+    data.write_text(json.dumps({k: SAMPLE[k] for k in ("id", "question", "options", "gold")}) + "\n")
+    (tmp_path / "t.yaml").write_text(f"task: eos\nkind: posix\ndata: {data}\nprompt_format: chat\nperturbations: [spelling]\n"
+                                     "n_variants: 3\ntypo_rate: 0.5\n")
+    first = evalkit.run(str(tmp_path / "t.yaml"), "tiny-random", "eos", cache=False, out=tmp_path / "probe",
+                        overrides={"include_eos": False})
+    rec = json.loads((first.out / "records.jsonl").read_text().splitlines()[0])
+    # include_eos: false -> y_j = (5, 6) everywhere, log P = -2 under every prompt: psi = 0, though the
+    # variants stopped where the original prompt did not
+    assert rec["response_lengths"] == [2, 2, 2] and rec["psi"] == 0.0
+    ORIGINAL = rec["prompts"][0]
+    run = evalkit.run(str(tmp_path / "t.yaml"), "tiny-random", "eos", cache=False, out=tmp_path / "eos")
+    rec = json.loads((run.out / "records.jsonl").read_text().splitlines()[0])
+    assert rec["scored_eos"] == [False, True, True] and rec["response_lengths"] == [2, 3, 3]
+    # by hand: M[i][0] = -2 (no EOS in y_0); M[i][j>0] = -2 + (-0.1 if i == 0 else -2).
+    # column 0: 0;  columns 1, 2: |M[0][j] - M[j][j]| = |-2.1 - (-4)| = 1.9, over L = 3.  psi = 2 * 1.9 / 3 / (3 * 2)
+    assert np.array(rec["logprob_matrix"]) == pytest.approx(np.array([[-2, -2.1, -2.1], [-2, -4, -4], [-2, -4, -4]]))
+    assert rec["psi"] == pytest.approx(2 * 1.9 / 3 / 6)
+    with pytest.raises(EvalkitError, match="field 'include_eos'"):
+        evalkit.run(str(tmp_path / "t.yaml"), "tiny-random", "eos", cache=False, out=tmp_path / "x", overrides={"stop": ["\n"]})

@@ -6,8 +6,14 @@
 - the best / worst arm is not the raw empirical leader of an arm seen once (a winner's-curse
   pick): among arms pulled at least `min_pulls` times, the `finalists` with the highest (lowest)
   posterior median are re-scored on every example, and the best (worst) full accuracy wins;
-- the budget counts example evaluations actually made, the default format's full evaluation and
-  the final re-scoring included.
+- the budget bounds every example evaluation, the default format's full evaluation and the
+  finalists' re-scoring included (`n_evaluations <= budget`): a pull is made only while the current
+  leader of each side could still be re-scored afterwards; the other finalists are re-scored, most
+  extreme first, as far as the budget goes (the default format, always fully evaluated, is the
+  fallback).
+  The reference fixes its step count first and re-scores on top, 1.5x its budget on average;
+- max and min pulls alternate (the reference runs a max phase, then a min phase, of fixed lengths),
+  since the number of pulls the budget allows is only known as the search goes.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
+from scipy.stats import beta as beta_dist
 
 Evaluate = Callable[[int, Sequence[int]], Sequence[float]]  # (arm, example indices) -> 0/1 outcomes
 
@@ -68,10 +75,12 @@ def thompson_search(
     batch: int = 20,
     default_arm: int = 0,
     min_pulls: int = 2,
-    finalists: int = 5,
+    finalists: int = 3,
     prior_strength: float = 5.0,
     seed: int = 0,
 ) -> SearchResult:
+    if budget < n_examples:
+        raise ValueError(f"budget {budget} is below one full evaluation of the default format ({n_examples})")
     rng = np.random.default_rng(seed)
     bank = _Bank(n_arms, n_examples, evaluate, rng.permutation(n_examples))
     bank.run(default_arm, range(n_examples))
@@ -79,26 +88,37 @@ def thompson_search(
     b0 = prior_strength
     a0 = max(1.1, p0 / (1 - p0) * b0)  # prior mean a0/(a0+b0) = p0, as the reference, but never 1/0
     arms = np.array([a for a in range(n_arms) if a != default_arm])
-    steps = max(0, budget - bank.calls) // batch
+
+    def candidates(final: bool = False) -> tuple[list[int], list[int]]:
+        """(top, bottom): by posterior median among arms pulled min_pulls times (at the end, failing
+        those, among all pulled arms), most extreme first."""
+        pulled = [int(a) for a in arms if bank.count[a] >= min_pulls * batch]
+        if final and not pulled:
+            pulled = [int(a) for a in arms if bank.count[a]]
+        cands = np.array([default_arm] + pulled)
+        med = beta_dist.median(a0 + bank.succ[cands], b0 + bank.count[cands] - bank.succ[cands])
+        ranked = [int(a) for a in cands[np.argsort(med, kind="stable")]]
+        return ranked[::-1][:finalists], ranked[:finalists]
+
+    def rescore_cost(top, bottom) -> int:  # what re-scoring the current leader of each side would cost
+        return int(sum(n_examples - bank.count[a] for a in {top[0], bottom[0]}))
+
     pulls = []
-    for phase, steps_here, pick in (("max", steps - steps // 2, np.argmax), ("min", steps // 2, np.argmin)):
-        for _ in range(steps_here):
-            live = arms[bank.pos[arms] < n_examples]
-            if not len(live):
-                break
-            theta = rng.beta(a0 + bank.succ[live], b0 + bank.count[live] - bank.succ[live])
-            arm = int(live[pick(theta)])
-            bank.pull(arm, batch)
-            pulls.append((phase, arm))
+    while bank.calls + batch + rescore_cost(*candidates()) <= budget:
+        live = arms[bank.pos[arms] < n_examples]
+        if not len(live):
+            break
+        phase, pick = ("max", np.argmax) if len(pulls) % 2 == 0 else ("min", np.argmin)
+        theta = rng.beta(a0 + bank.succ[live], b0 + bank.count[live] - bank.succ[live])
+        arm = int(live[pick(theta)])
+        bank.pull(arm, batch)
+        pulls.append((phase, arm))
 
-    def median(a):
-        return float(np.median(rng.beta(a0 + bank.succ[a], b0 + bank.count[a] - bank.succ[a], size=2000)))
-
-    pulled = [int(a) for a in arms if bank.count[a] >= min_pulls * batch] or [int(a) for a in arms if bank.count[a]]
-    ranked = sorted([default_arm] + pulled, key=median)
-    top, bottom = ranked[-finalists:], ranked[:finalists]
-    for arm in set(top) | set(bottom):
-        bank.run(arm, range(n_examples))  # re-score the finalists on every example
-    full = lambda a: bank.succ[a] / bank.count[a]  # noqa: E731
-    best, worst = max(top, key=full), min(bottom, key=full)
+    top, bottom = candidates(final=True)
+    for arm in dict.fromkeys(a for pair in zip(top, bottom) for a in pair):  # alternate sides, most extreme first
+        if bank.calls + n_examples - bank.count[arm] <= budget:
+            bank.run(arm, range(n_examples))  # re-score the finalist on every example
+    full = lambda a: bank.succ[a] / n_examples  # noqa: E731
+    done = lambda side: [a for a in side if bank.count[a] == n_examples] or [default_arm]  # noqa: E731
+    best, worst = max(done(top), key=full), min(done(bottom), key=full)
     return SearchResult(best, worst, bank.outcomes, bank.calls, pulls)

@@ -21,7 +21,7 @@ from ..errors import EvalkitError
 from ..formatspread import ATTRIBUTES, Format, atomic_neighbours, prefix_match, sample_formats, thompson_search
 from ..metrics import mean_metric
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
-from ..sensitivity import bootstrap_ci
+from ..sensitivity import bootstrap_ci, spread_interval
 from .mcq import MCQSample
 from . import TaskKind
 from ..tasks import TaskConfig
@@ -37,10 +37,10 @@ class FormatSpreadConfig(TaskConfig):
     scoring: Literal["loglikelihood", "generate"] = "loglikelihood"
     length_normalize: bool = False  # loglikelihood: divide by the label's length in characters
     search: Literal["exhaustive", "thompson"] = "exhaustive"
-    budget: float = Field(0.25, gt=0, le=1)  # thompson: example evaluations, as a fraction of exhaustive
+    budget: float = Field(0.25, gt=0, le=1)  # thompson: every example evaluation (finalists too), as a fraction of exhaustive
     batch: int = Field(20, ge=1)
     min_pulls: int = Field(2, ge=1)
-    finalists: int = Field(5, ge=1)  # thompson: arms per side re-scored on every example before choosing
+    finalists: int = Field(3, ge=1)  # thompson: arms per side re-scored on every example before choosing (within budget)
     atomic: bool = False  # add, per format, a partner differing in one attribute: per-attribute effects
     instruction: str = ""  # may name the labels: {labels}, {label_1}, ...
     max_tokens: int = Field(8, ge=1)  # generate
@@ -143,7 +143,11 @@ class FormatSpreadKind(TaskKind):
                 evaluate(f"format {arm}", [(arm, e) for e in examples])
                 return [known[(str(samples[e]["id"]), formats[arm].id)] for e in examples]
 
-            self.search_result = thompson_search(len(formats), n, pull, budget=int(c.budget * len(formats) * n),
+            budget = int(c.budget * len(formats) * n)
+            if budget < n:
+                raise EvalkitError(f"{self.spec.path}: field 'budget': {c.budget} x {len(formats)} formats x {n} examples = {budget} "
+                                   f"evaluations is below one full pass of the default format ({n}); raise it to >= {1 / len(formats):.3g}")
+            self.search_result = thompson_search(len(formats), n, pull, budget=budget,
                                                  batch=c.batch, min_pulls=c.min_pulls, finalists=c.finalists, seed=self.seed)
 
     # --- summary ---------------------------------------------------------------------------------
@@ -179,18 +183,22 @@ class FormatSpreadKind(TaskKind):
             return mean_metric(m[:, k], proportion=True)
 
         full = m[:, complete]
-        if c.search == "exhaustive":
-            spread_ci = bootstrap_ci(full, stat=lambda x: np.nanmax(x.mean(0)) - np.nanmin(x.mean(0)), n_boot=c.bootstrap, seed=self.seed)
-        else:  # best and worst are fixed by the search; resample the examples of those two arms
-            pair = m[:, [best, worst]]
-            spread_ci = bootstrap_ci(pair, stat=lambda x: x[:, 0].mean() - x[:, 1].mean(), n_boot=c.bootstrap, seed=self.seed)
-        mean_ci = bootstrap_ci(full, stat=lambda x: x.mean(), n_boot=c.bootstrap, seed=self.seed)
+        spread = float(acc[best] - acc[worst])
+        # a simultaneous band over the fully evaluated formats (all of them when exhaustive; the finalists
+        # and the default under Thompson search): valid for max - min and for the pair the search chose
+        spread_ci = spread_interval(full, n_boot=c.bootstrap, seed=self.seed, point=spread)
         evaluated = [k for k in range(len(formats)) if not np.isnan(m[:, k]).all()]
+        if c.search == "exhaustive":
+            mean_ci = bootstrap_ci(full, stat=lambda x: x.mean(), n_boot=c.bootstrap, seed=self.seed)
+            acc_mean = {"value": float(np.mean(acc[complete])), "ci_low": mean_ci[0], "ci_high": mean_ci[1], "n": len(complete)}
+        else:  # the mean of every sampled format's own estimate (the complete ones are the extremes); their
+            # examples differ, so no interval
+            acc_mean = {"value": float(np.mean(acc[evaluated])), "n": len(evaluated)}
         metrics = {
             "acc_max": prop(best),
             "acc_min": prop(worst),
-            "spread": {"value": float(acc[best] - acc[worst]), "ci_low": spread_ci[0], "ci_high": spread_ci[1], "n": n},
-            "acc_mean": {"value": float(np.mean(acc[complete])), "ci_low": mean_ci[0], "ci_high": mean_ci[1], "n": len(complete)},
+            "spread": {"value": spread, "ci_low": spread_ci[0], "ci_high": spread_ci[1], "n": n},
+            "acc_mean": acc_mean,
             "acc_default": prop(0),
             "n_formats": {"value": float(len(evaluated)), "n": len(formats)},
             "n_evaluations": {"value": float(len(records)), "n": len(formats) * n},

@@ -37,6 +37,9 @@ class PosixConfig(TaskConfig):
     typo_rate: float = Field(0.1, gt=0, le=1)  # per editable word
     max_tokens: int = Field(32, ge=1)
     stop: list[str] = Field(default_factory=list)
+    # y_j ends with the generated end-of-sequence token, as in the reference implementation, so psi also
+    # measures whether the other prompts would have stopped there; false: the response text's tokens only
+    include_eos: bool = True
     bootstrap: int = Field(2000, ge=100)
     # Model-written paraphrases on top of the shipped ones: K sampled rewrites per sample from the
     # evaluated model, kept only when MiniLM cosine similarity to the original >= the threshold and
@@ -93,6 +96,12 @@ def extract_choice(response: str, options: list[str]) -> int | None:
 
 class PosixKind(TaskKind):
     Config = PosixConfig
+
+    def __init__(self, spec, seed: int = 0):
+        super().__init__(spec, seed)
+        if self.config.include_eos and self.config.stop:
+            raise EvalkitError(f"{spec.path}: field 'include_eos': a stop-string cut cannot be told from an end of sequence; "
+                               "set include_eos: false to use stop strings")
     primary_metric = "posix"
 
     def samples(self) -> list[dict]:
@@ -161,6 +170,7 @@ class PosixKind(TaskKind):
         c = self.config
         if not ctx.backend.scores_token_ids:  # say so before generating anything
             raise EvalkitError(f"task kind 'posix' scores the model's own response tokens; backend '{ctx.backend.name}' cannot")
+        eos = self._eos_id(ctx.backend) if c.include_eos else None
         builder = PromptBuilder(c.input, self.spec.name, self.seed, c.typo_rate)
         uses_paraphrases = {"paraphrase", "mixed"} & set(c.perturbations)
         if c.generated_paraphrases and uses_paraphrases:
@@ -185,9 +195,13 @@ class PosixKind(TaskKind):
         ctx.stage("generate", "generate", units, lambda u, res: gens.__setitem__(u, res))
 
         # Stage 2: every response under every prompt of its set.
+        def scored_ids(g) -> tuple[int, ...]:
+            """y_j: the response's ids, plus the EOS it stopped at (no stop strings: "stop" is an EOS)."""
+            return tuple(g.token_ids[0]) + ((eos,) if eos is not None and g.finish_reasons[0] == "stop" else ())
+
         def score_units():
             for u, (_, _, vs) in enumerate(sets):
-                ids = [g.token_ids[0] for g in gens[u]]
+                ids = [scored_ids(g) for g in gens[u]]
                 pairs = [(i, j) for i in range(len(vs)) for j in range(len(vs)) if ids[j]]
                 yield (u, pairs), [self._score_request(vs[i].prompt, ids[j]) for i, j in pairs]
 
@@ -199,7 +213,7 @@ class PosixKind(TaskKind):
             m = np.zeros((n, n))
             for (i, j), r in zip(pairs, results):
                 m[i, j] = r.logprob
-            lengths = [len(x.token_ids[0]) for x in g]
+            lengths = [len(scored_ids(x)) for x in g]
             record = {
                 "id": str(s["id"]),
                 "variant": ptype,
@@ -209,7 +223,8 @@ class PosixKind(TaskKind):
                 "prompt_tokens": [x.prompt_tokens for x in g],
                 "responses": [x.texts[0] for x in g],
                 "response_ids": [list(x.token_ids[0]) for x in g],
-                "response_lengths": lengths,
+                "response_lengths": lengths,  # tokens scored: the response's, plus its EOS with include_eos
+                "scored_eos": [len(scored_ids(x)) > len(x.token_ids[0]) for x in g],
                 "logprob_matrix": m.tolist(),  # [i][j] = log P(y_j | x_i)
                 "psi": psi(m, lengths),
             }
@@ -233,6 +248,17 @@ class PosixKind(TaskKind):
         if "original" not in cols:
             return None
         return {"metric": "accuracy", "default": cols.pop("original"), "variants": cols}
+
+    @staticmethod
+    def _eos_id(backend) -> int:
+        """The end-of-sequence id appended to y_j. Backends do not keep which stop id ended a generation;
+        where a checkpoint has several, the tokenizer's own eos_token_id is the one scored."""
+        tok = getattr(backend, "tok", None)
+        ids = getattr(tok, "eos_ids", None)
+        if not ids:
+            raise EvalkitError(f"backend '{backend.name}' does not expose its end-of-sequence token; set include_eos: false")
+        own = tok.tokenizer.eos_token_id
+        return own if own in ids else min(ids)
 
     def summarize(self, records: list[dict]) -> dict:
         c = self.config
@@ -258,7 +284,7 @@ class PosixKind(TaskKind):
                 if any("correct" in r for r in rs):
                     breakdown["perturbation"][ptype].update(label_metrics(_type_matrix(rs), c.bootstrap, self.seed))
             breakdown["variant"] = {col: {"accuracy": mean_metric(pooled[~np.isnan(pooled[:, k]), k], proportion=True)} for k, col in enumerate(columns)}
-        return {"metrics": metrics, "breakdown": breakdown}
+        return {"metrics": metrics, "breakdown": breakdown, "include_eos": c.include_eos}
 
     def write_artifacts(self, out: Path, summary: dict, records: list[dict]) -> None:
         plot_posix(summary, out / "posix_by_perturbation.png")
