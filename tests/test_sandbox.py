@@ -332,6 +332,13 @@ def hostile(tmp_path_factory):
         "kill_everything": ("import os, signal\ndef f():\n    os.kill(-1, signal.SIGKILL)\n    return 'alive'\n",
                             [{"args": [], "expected": "alive"}]),
         "setuid_root": ("import os\ndef f():\n    os.setuid(0)\n    return 'escaped'\n", one),
+        # no new namespaces inside (seccomp, and --disable-userns without root): [result, errno] of
+        # unshare(CLONE_NEWUSER) and unshare(CLONE_NEWNET); threads and fork still work
+        "new_namespaces": ("import ctypes, os, threading\ndef f():\n    libc = ctypes.CDLL(None, use_errno=True)\n"
+                           "    out = [libc.unshare(0x10000000), ctypes.get_errno(), libc.unshare(0x40000000), ctypes.get_errno()]\n"
+                           "    t = threading.Thread(target=lambda: None)\n    t.start()\n    t.join()\n"
+                           "    if os.fork() == 0:\n        os._exit(0)\n    os.wait()\n    return out\n",
+                           [{"args": [], "expected": [-1, 1, -1, 1]}]),
         "benign_1": ("def f(x):\n    return 2 * x\n", [{"args": [i], "expected": 2 * i} for i in range(3)]),
         "benign_2": ("import threading\ndef f(x):\n    t = threading.Thread(target=lambda: None)\n    t.start()\n    t.join()\n"
                      "    return 2 * x\n", [{"args": [i], "expected": 2 * i} for i in range(3)]),
@@ -358,7 +365,7 @@ EXPECTED_VERDICT = {
     "frame_walk": "fail", "gc_hunt_expected": "fail", "sys_exit": "error", "os_exit": "error", "exit_at_load": "error",
     "ctypes_exit": "error", "ctypes_system": "fail", "reload_os": "fail", "setuid_root": "error",
     "benign_1": "pass", "benign_2": "pass", "ctypes_kill_parent": "pass", "kill_parent": "pass",
-    "kill_everything": "pass" if os.geteuid() == 0 else "error",
+    "kill_everything": "pass" if os.geteuid() == 0 else "error", "new_namespaces": "pass",
 }
 
 

@@ -254,7 +254,8 @@ def _bwrap_prefix(python: str, root: bool, tmp_bytes: int) -> list[str]:
          "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"]
     # As root: no user namespace (inside one, uid 0 cannot switch to an unmapped uid), and only
     # the capabilities the bootstrap needs to drop to its slot uid; they vanish with setuid.
-    # Otherwise --disable-userns: the candidate cannot make nested user namespaces (bwrap >= 0.8).
+    # Otherwise --disable-userns: the candidate cannot make nested user namespaces (bwrap >= 0.8). In
+    # both cases a seccomp filter (_seccomp_program) refuses new namespaces.
     a += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if root else ["--unshare-user", *_disable_userns()]
     bound = []
     for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
@@ -280,6 +281,42 @@ def _bwrap_prefix(python: str, root: bool, tmp_bytes: int) -> list[str]:
         a += ["--ro-bind-try", f, f]
     a += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--perms", "01777", "--tmpfs", "/tmp", "--chdir", "/tmp"]
     return a
+
+
+# (AUDIT_ARCH, clone, unshare, setns, clone3) syscall numbers per machine
+_SYSCALLS = {"x86_64": (0xC000003E, 56, 272, 308, 435), "aarch64": (0xC00000B7, 220, 97, 268, 435)}
+
+
+@functools.lru_cache(maxsize=None)
+def _seccomp_program() -> bytes | None:
+    """A classic-BPF seccomp filter for bwrap's --seccomp: no new namespaces inside the sandbox (unshare
+    and setns fail with EPERM, clone with CLONE_NEWUSER too; clone3, whose flags a filter cannot read,
+    fails with ENOSYS, so the C library falls back to clone). None on a machine not listed."""
+    import struct
+
+    arch = _SYSCALLS.get(os.uname().machine)
+    if arch is None:
+        return None
+    audit, clone, unshare, setns, clone3 = arch
+    ld, jeq, jset, ret = 0x20, 0x15, 0x45, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JSET|K, BPF_RET|K
+    allow, eperm, enosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO|errno
+    prog = [  # (code, jump if true, jump if false, k); jumps count the instructions after this one
+        (ld, 0, 0, 4),  # seccomp_data.arch
+        (jeq, 1, 0, audit),
+        (ret, 0, 0, allow),  # another ABI (e.g. x32): not filtered
+        (ld, 0, 0, 0),  # seccomp_data.nr
+        (jeq, 6, 0, unshare),
+        (jeq, 5, 0, setns),
+        (jeq, 5, 0, clone3),
+        (jeq, 1, 0, clone),
+        (ret, 0, 0, allow),
+        (ld, 0, 0, 16),  # clone's flags: the low half of args[0]
+        (jset, 0, 2, 0x10000000),  # CLONE_NEWUSER
+        (ret, 0, 0, eperm),
+        (ret, 0, 0, enosys),
+        (ret, 0, 0, allow),
+    ]
+    return b"".join(struct.pack("=HBBI", *ins) for ins in prog)
 
 
 @functools.lru_cache(maxsize=None)
@@ -460,19 +497,25 @@ class Sandbox:
                                    f"list, tuple, dict, set, frozenset): {e}") from None
             r, w = os.pipe()
             ctl_r, ctl_w = os.pipe()  # closed by the parent when it is done: the supervisor then ends the run
-            cmd = [*self._prefix(level, cwd), self.python, "-I", *([] if lim.site else ["-S"]), "-c", CHILD_SOURCE,
-                   str(w), str(ctl_r), "1" if level == "none" else "0"]
+            extra = []
+            if level == "bwrap" and (bpf := _seccomp_program()) is not None:
+                sec_r, sec_w = os.pipe()  # bwrap reads the filter program from this fd
+                os.write(sec_w, bpf)
+                os.close(sec_w)
+                extra = [sec_r]
+            cmd = [*self._prefix(level, cwd), *(["--seccomp", str(extra[0])] if extra else []), self.python, "-I",
+                   *([] if lim.site else ["-S"]), "-c", CHILD_SOURCE, str(w), str(ctl_r), "1" if level == "none" else "0"]
             try:
                 proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        pass_fds=(w, ctl_r), env=_env(cwd), cwd=cwd if level != "bwrap" else "/",
+                                        pass_fds=(w, ctl_r, *extra), env=_env(cwd), cwd=cwd if level != "bwrap" else "/",
                                         start_new_session=True)
             except BaseException:
                 os.close(r)
                 os.close(ctl_w)
                 raise
             finally:
-                os.close(w)
-                os.close(ctl_r)
+                for fd in (w, ctl_r, *extra):
+                    os.close(fd)
             try:
                 return self._talk(proc, r, ctl_w, payload, time_limit, on_msg)
             finally:
