@@ -21,6 +21,10 @@ def test_recode_metrics_by_hand():
     c1 = robust_counts(np.array([1, 1, 0]), np.array([[1, 0, 1], [1, 1, 0]]))
     assert c1 == {"n": 3, "nominal": 2, "worst": 1, "minus": 1, "plus": 1}
     # problem 2: nothing passes anywhere
+    # slot 2 fails nominally and passes under one of the two variants: RC⁺ by the paper (any variant), where
+    # ReCode's run_robust.py would count it only if both passed (nominal != worst case): 1 there is 0 here
+    reference_plus = int(((np.array([1, 1, 0]) == 0) & np.array([[1, 0, 1], [1, 1, 0]]).all(axis=0)).sum())
+    assert c1["plus"] == 1 and reference_plus == 0
     c2 = robust_counts(np.array([0, 0, 0]), np.array([[0, 0, 0], [0, 0, 0]]))
     per = robust_metrics([c1, c2], k=1)
     # pass@1 = c/n per problem: (2/3 + 0)/2; robust pass (1/3 + 0)/2; relative (1/3 + 1/3 + 0)/2

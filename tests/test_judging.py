@@ -163,6 +163,7 @@ def test_loaders_pandalm_judgebench_evalkit(tmp_path):
     ]))
     rows = load_pairs(panda)
     assert [(r["id"], r["label"]) for r in rows] == [("0", "A"), ("1", "tie")]
+    assert all(r["coerced"] == [] for r in rows)
     jb = tmp_path / "judgebench.jsonl"
     jb.write_text("\n".join(json.dumps({"pair_id": f"p{i}", "original_id": "o", "source": "mmlu-pro-law", "question": "q",
                                         "response_model": "gpt-4o", "response_A": "x", "response_B": "y", "label": lab})
@@ -172,6 +173,38 @@ def test_loaders_pandalm_judgebench_evalkit(tmp_path):
     bad.write_text(json.dumps({"id": "1", "instruction": "i", "response_a": "a", "response_b": "b", "label": "C"}) + "\n")
     with pytest.raises(EvalkitError, match=r"bad.jsonl:1: field 'label'"):
         load_pairs(bad)
+
+
+# The quirks of PandaLM's released data/testset-v1.json (issue 16: "item 157: field 'response1': Input
+# should be a valid string"): responses that are JSON booleans or numbers rather than strings.
+PANDALM_QUIRKS = [
+    {"idx": 0, "motivation_app": "Grammarly", "cmp_key": "llama-7b_bloom-7b", "instruction": "Is water wet? Answer true or false.",
+     "input": "", "response1": True, "response2": "false", "annotator1": 1, "annotator2": 1, "annotator3": 1},
+    {"idx": 157, "motivation_app": "Wolfram", "cmp_key": "opt-7b_pythia-6.9b", "instruction": "What is 6 times 7?",
+     "input": "", "response1": 42, "response2": 41.5, "annotator1": 1, "annotator2": 1, "annotator3": 0},
+    {"idx": 158, "cmp_key": "opt-7b_pythia-6.9b", "instruction": "Name a colour.", "input": "", "response1": "red",
+     "response2": False, "annotator1": 0, "annotator2": 0, "annotator3": 2},
+]
+
+
+def test_pandalm_file_with_scalar_responses_loads_and_counts_coercions(tmp_path):
+    panda = tmp_path / "testset-v1.json"
+    panda.write_text(json.dumps(PANDALM_QUIRKS))
+    rows = load_pairs(panda)
+    # the text PandaLM's own f-string prompt shows the judge
+    assert [(r["response_a"], r["response_b"]) for r in rows] == [("True", "false"), ("42", "41.5"), ("red", "False")]
+    assert [r["coerced"] for r in rows] == [["response1"], ["response1", "response2"], ["response2"]]
+    assert [r["label"] for r in rows] == ["A", "A", "tie"]
+    (tmp_path / "judge.yaml").write_text(f"task: judge_p\nkind: judge\ndata: {panda}\ntemplate: pandalm\nmax_tokens: 4\n")
+    res = subprocess.run([EVALKIT, "run", "judge.yaml", "-m", "tiny-random", "-q", "-o", "out"], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    s = json.loads((tmp_path / "out/summary.json").read_text())
+    assert s["data"] == {"pairs": 3, "pairs_with_coerced_values": 3, "coerced_values": 4}
+    # a value that is no text at all is still a one-line error naming the item and field
+    panda.write_text(json.dumps([{**PANDALM_QUIRKS[0], "response1": ["a", "list"]}]))
+    with pytest.raises(EvalkitError, match="item 0: field 'response1'"):
+        load_pairs(panda)
 
 
 def test_template_errors(tmp_path):

@@ -5,7 +5,11 @@ n sampling slots per variant, slot j of every variant is paired with slot j of t
 - Robust Pass_s@k  = E_x[pass@k with c = #{j : slot j passes on all s variants}] (worst case)
 - Robust Drop_s@k  = (Pass@k_nominal − RP_s@k) / Pass@k_nominal
 - Robust Relative_s@k = RC⁻ + RC⁺, each the pass@k estimator applied to the count of slots whose
-  outcome changed (−: nominal passes, some variant fails; +: nominal fails, some variant passes).
+  outcome changed (−: nominal passes, some variant fails; +: nominal fails, some variant passes), the
+  paper's definition: a change in either direction under any of the s perturbations. ReCode's
+  `run_robust.py` (`calculate_metric(..., "relative")`) differs in RC⁺: it counts `nominal != worst`,
+  with worst = "passes on all s variants", so a failing slot counts only when every variant passes.
+  With one variant the two agree.
 For a meaning-changing mutation (a lexical flip), a generation is scored by two oracles, the
 original tests and the flipped task's tests: `adapted` (flipped only), `reused` (original only),
 `broken` (neither), `indistinguishable` (both; the shipped flips remove inputs where the two tasks agree,

@@ -41,6 +41,9 @@ class _PandaLMItem(BaseModel):
     cmp_key: str = ""
 
 
+_PANDALM_TEXT = ("instruction", "input", "response1", "response2", "cmp_key")
+
+
 class _JudgeBenchItem(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -63,7 +66,10 @@ def load_pairs(path: str | Path, fmt: DataFormat = "auto") -> list[dict]:
     """Rows {id, instruction, input, response_a, response_b, label, family}, whatever the source format.
 
     PandaLM: gold is the majority of the three annotators (0 tie, 1 → A, 2 → B); items without a
-    majority are skipped (testset-v1 has none). JudgeBench: labels A>B / B>A, family = source.
+    majority are skipped (testset-v1 has none). The released file is loaded as it is: some responses
+    are JSON scalars (`true`, numbers), which become the text PandaLM's own prompt builder renders
+    (str(): "True", "42"; null: ""); each row lists its coerced fields under `coerced` and the judge
+    summary counts them. JudgeBench: labels A>B / B>A, family = source.
     """
     path = Path(path)
     fmt = detect_format(path) if fmt == "auto" else fmt
@@ -82,6 +88,14 @@ def load_pairs(path: str | Path, fmt: DataFormat = "auto") -> list[dict]:
             raise EvalkitError(f"{path}: expected a JSON list of PandaLM test items")
         out = []
         for k, item in enumerate(items):
+            coerced = []
+            if isinstance(item, dict):
+                item = dict(item)
+                for key in _PANDALM_TEXT:
+                    v = item.get(key)
+                    if v is None and key in item or isinstance(v, (bool, int, float)):
+                        item[key] = "" if v is None else str(v)
+                        coerced.append(key)
             it = validate(_PandaLMItem, item, f"{path}: item {k}")
             (label, count), = Counter([it.annotator1, it.annotator2, it.annotator3]).most_common(1)
             if count < 2:
@@ -89,7 +103,7 @@ def load_pairs(path: str | Path, fmt: DataFormat = "auto") -> list[dict]:
             if label not in (0, 1, 2):
                 raise EvalkitError(f"{path}: item {k}: field 'annotator1': labels must be 0, 1 or 2")
             out.append({"id": str(it.idx), "instruction": it.instruction, "input": it.input, "response_a": it.response1,
-                        "response_b": it.response2, "label": ("tie", "A", "B")[label], "family": it.cmp_key})
+                        "response_b": it.response2, "label": ("tie", "A", "B")[label], "family": it.cmp_key, "coerced": coerced})
         return out
     raise EvalkitError(f"data_format: must be auto, evalkit, pandalm or judgebench, got '{fmt}'")
 

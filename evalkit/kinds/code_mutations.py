@@ -203,6 +203,7 @@ class CodeMutationsKind(TaskKind):
                 prop = lambda x: bool(np.isin(x, (0.0, 1.0)).all())  # noqa: E731
                 out[f"robust_pass@{k}"] = mean_metric(per[f"robust_pass@{k}"], proportion=prop(per[f"robust_pass@{k}"]))
                 out[f"robust_drop@{k}"] = {"value": robust_drop(per[f"pass@{k}"], per[f"robust_pass@{k}"]), "n": len(counts)}
+                # RR: the paper's RC⁺ (nominal fails, any variant passes); run_robust.py needs all to pass (robust.py)
                 out[f"robust_relative@{k}"] = mean_metric(per[f"robust_relative@{k}"],
                                                           proportion=prop(per[f"robust_relative@{k}"]))
             return out

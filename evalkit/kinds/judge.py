@@ -67,6 +67,7 @@ class JudgeKind(TaskKind):
                 "id": str(s["id"]),
                 "family": s.get("family", ""),
                 "label": s["label"],
+                "coerced": s.get("coerced", []),  # source fields that were JSON scalars, read as text
                 "verdict": v.winner,
                 "score": v.score,
                 "consistent": v.consistent,
@@ -97,6 +98,8 @@ class JudgeKind(TaskKind):
                       "position_protocol": self.config.protocol, "combine": self.config.combine, "verdict": self.config.verdict},
             # rows: gold A, B, tie; columns: verdict A, B, tie, unparsed
             "confusion": {"rows": list(CLASSES), "columns": [*CLASSES, "unparsed"], "counts": m[:3].tolist()},
+            "data": {"pairs": len(records), "pairs_with_coerced_values": sum(bool(r.get("coerced")) for r in records),
+                     "coerced_values": sum(len(r.get("coerced", [])) for r in records)},
         }
 
     def write_artifacts(self, out, summary, records) -> None:

@@ -96,13 +96,13 @@ def extract_choice(response: str, options: list[str]) -> int | None:
 
 class PosixKind(TaskKind):
     Config = PosixConfig
+    primary_metric = "posix"
 
     def __init__(self, spec, seed: int = 0):
         super().__init__(spec, seed)
         if self.config.include_eos and self.config.stop:
             raise EvalkitError(f"{spec.path}: field 'include_eos': a stop-string cut cannot be told from an end of sequence; "
                                "set include_eos: false to use stop strings")
-    primary_metric = "posix"
 
     def samples(self) -> list[dict]:
         model = PosixMCQSample if self.config.input == "mcq" else PosixInstructionSample

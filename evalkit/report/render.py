@@ -46,8 +46,8 @@ KIND_ABOUT = {
     "code_agent": "A code agent that sees failing-test feedback: pass@1 on hidden tests after each turn, against fresh samples "
     "with the same budget and no feedback.",
     "judge": "The model as a pairwise judge on labelled pairs, both slot orders: agreement with the labels and with itself.",
-    "tournament": "Variants of one model in a pairwise tournament judged by an LLM, rated by Bradley–Terry with bootstrap CIs.",
-    "ranking": "Models ranked from pairwise judgments (`evalkit rank`), with bootstrap CIs and rank upper bounds.",
+    "tournament": "Variants of one model in a pairwise tournament judged by an LLM, rated by Bradley–Terry (weak prior, 95% posterior CIs) on soft judge outcomes.",
+    "ranking": "Models ranked from pairwise judgments (`evalkit rank`), with 95% CIs and rank upper bounds.",
     "csd": "Expected Swiss-round score E[S] per model over Monte Carlo tournaments, at each elimination setting T, and the "
     "failure-sensitivity drop E[S]|T=max − E[S]|T=0.",
     "sweep": "A preference-tuning hyperparameter sweep: each method's score over the whole grid, not only at its best "
@@ -82,8 +82,8 @@ STORED = {
     ],
     "code_agent": [("agent_turns", "agent pass@1 on hidden tests by turn, and the equal-budget resampling baseline")],
     "judge": [("confusion", "judge confusion matrix: gold label × verdict")],
-    "tournament": [("ratings", "Bradley–Terry ratings with 95% bootstrap CIs")],
-    "ranking": [("ratings", "ratings with 95% bootstrap CIs")],
+    "tournament": [("ratings", "Bradley–Terry ratings with 95% CIs")],
+    "ranking": [("ratings", "ratings with 95% CIs")],
     "csd": [
         ("expected_scores", "expected Swiss score E[S] per model at each elimination setting T (±1.96 Monte Carlo s.e.)"),
         ("fsa_scatter", "failure-sensitivity analysis: base E[S] at T=0 against its drop at the strictest T"),
