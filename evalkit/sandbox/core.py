@@ -7,14 +7,15 @@ Isolation levels (recorded in every result):
   size-capped tmpfs /tmp, --die-with-parent and no capabilities. As root, bwrap runs
   privileged without a user namespace and the child drops to a per-slot uid before the
   candidate runs (RLIMIT_NPROC does not apply to uid 0); otherwise bwrap makes a user
-  namespace, in which the kernel counts RLIMIT_NPROC per namespace.
+  namespace, in which the kernel counts RLIMIT_NPROC per namespace. A seccomp filter refuses new
+  namespaces inside (unshare, setns, clone with CLONE_NEWUSER; plus --disable-userns without root).
 - `unshare`: `unshare --mount --net --pid --ipc --uts --fork --kill-child`: no network, own PID
   namespace; in the new mount namespace tmpfs mounts hide the user's home directory and the evalkit
   cache (the hidden test data), and the interpreter's directories are bound back at their paths.
   As root the candidate then runs as a per-slot uid/gid (no access to root's files, e.g.
   /etc/shadow); otherwise (--map-root-user) it keeps the user's uid, with every capability
   dropped (setpriv) so it cannot unmount what hides the home directory, and it can read the user's
-  files outside the home directory.
+  files outside the home directory. /tmp is the host's.
 - `none`: a plain subprocess with the user's privileges.
 Without bubblewrap nothing runs unless a weaker level is asked for explicitly (`--isolation
 unshare|none`); those levels warn (SandboxWarning).
@@ -27,7 +28,8 @@ processes: a trusted supervisor (it never runs candidate code and keeps the orig
 worker it forks. When the worker ends, or the parent closes the control pipe, the supervisor kills
 the worker; the PID namespace (bwrap, unshare) then takes every descendant down with it, and at
 `none` the supervisor, a child subreaper, kills every process left in its subtree (daemons
-included). The parent kills the process group as a backstop.
+included; a candidate running as the supervisor's own uid could kill it first: a limit of the weak
+levels). The parent kills the process group as a backstop.
 
 The candidate receives test inputs only. Its return values come back as tagged JSON (see
 `_child`) over a dedicated pipe, one message per test, and are compared here, in the parent,
