@@ -215,10 +215,10 @@ def _kill_tree(deadline_s=10.0):
         time.sleep(0.002)
 
 
-def _supervise(worker, ctl, reap):
-    """The trusted half of the child: wait until the worker exits or the parent closes the control
-    pipe, then kill the worker and (with `reap`, the level without a PID namespace) every process it
-    left behind; exit with the worker's status (a signal N as 128 + N, as bwrap and unshare report it)."""
+def _supervise(worker, ctl):
+    """The trusted half of the child at the level without a PID namespace: wait until the worker exits
+    or the parent closes the control pipe, then kill the worker and every process it left behind; exit
+    with the worker's status (a signal N as 128 + N, as bwrap and unshare report it)."""
     import select
 
     status = None
@@ -237,15 +237,15 @@ def _supervise(worker, ctl, reap):
             except OSError:
                 pass
             status = os.waitpid(worker, 0)[1]
-    if reap:
-        _kill_tree()
+    _kill_tree()
     if os.WIFSIGNALED(status):
         os._exit(128 + os.WTERMSIG(status))
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
 def _main():
-    fd, ctl, reap = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
+    fd = int(sys.argv[1])
+    ctl = int(sys.argv[2]) if len(sys.argv) > 2 else None  # given at `none`: supervise
     chunks = []
     while True:
         chunk = os.read(0, 1 << 20)
@@ -253,19 +253,23 @@ def _main():
             break
         chunks.append(chunk)
     payload = marshal.loads(b"".join(chunks))
-    if reap:  # no PID namespace: this process must inherit the candidate's orphans to kill them
-        import ctypes
+    if ctl is None:  # in a PID namespace, which takes every descendant down with it
+        _work(fd, payload)
+    import ctypes  # no PID namespace: this process must inherit the candidate's orphans to kill them
 
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
     worker = os.fork()
     if worker == 0:
-        os.close(ctl)
-        _work(fd, payload)
+        try:
+            os.close(ctl)
+            _work(fd, payload)
+        finally:
+            os._exit(1)  # never back into the supervisor's code
     os.close(fd)
     devnull = os.open(os.devnull, os.O_RDWR)
     for std in (0, 1, 2):  # the parent sees EOF as soon as the worker (and what it started) is gone
         os.dup2(devnull, std)
-    _supervise(worker, ctl, reap)
+    _supervise(worker, ctl)
 
 
 def _work(fd, payload):

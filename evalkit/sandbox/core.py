@@ -23,13 +23,12 @@ unshare|none`); those levels warn (SandboxWarning).
 In every level: the environment is replaced (PATH, LANG, HOME, TMPDIR only: no API keys);
 rlimits (address space, CPU seconds, processes, file size, open files, no core files) are set
 by the child bootstrap before the candidate is loaded; the parent caps the bytes it reads from
-stdout/stderr and from the result pipe and enforces the wall-clock limit. The child is two
-processes: a trusted supervisor (it never runs candidate code and keeps the original uid) and the
-worker it forks. When the worker ends, or the parent closes the control pipe, the supervisor kills
-the worker; the PID namespace (bwrap, unshare) then takes every descendant down with it, and at
-`none` the supervisor, a child subreaper, kills every process left in its subtree (daemons
-included; a candidate running as the supervisor's own uid could kill it first: a limit of the weak
-levels). The parent kills the process group as a backstop.
+stdout/stderr and from the result pipe and enforces the wall-clock limit, then kills the process
+group; the PID namespace (bwrap, unshare) takes every descendant down with it, daemons included.
+At `none`, which has no PID namespace, the child is two processes: a trusted supervisor (a child
+subreaper that never runs candidate code) and the worker it forks; when the worker ends, or the
+parent closes the control pipe, the supervisor kills the worker and every process left in its
+subtree (a candidate with the supervisor's uid could kill it first: a limit of that level).
 
 The candidate receives test inputs only. Its return values come back as tagged JSON (see
 `_child`) over a dedicated pipe, one message per test, and are compared here, in the parent,
@@ -498,28 +497,34 @@ class Sandbox:
                 raise EvalkitError(f"test inputs must be plain values (None, bool, int, float, complex, str, bytes, "
                                    f"list, tuple, dict, set, frozenset): {e}") from None
             r, w = os.pipe()
-            ctl_r, ctl_w = os.pipe()  # closed by the parent when it is done: the supervisor then ends the run
-            extra = []
+            args, extra, ctl = [str(w)], [], None
+            if level == "none":  # a supervisor ends the run when the parent closes its control pipe
+                ctl_r, ctl = os.pipe()
+                args.append(str(ctl_r))
+                extra.append(ctl_r)
+            seccomp = []
             if level == "bwrap" and (bpf := _seccomp_program()) is not None:
                 sec_r, sec_w = os.pipe()  # bwrap reads the filter program from this fd
                 os.write(sec_w, bpf)
                 os.close(sec_w)
-                extra = [sec_r]
-            cmd = [*self._prefix(level, cwd), *(["--seccomp", str(extra[0])] if extra else []), self.python, "-I",
-                   *([] if lim.site else ["-S"]), "-c", CHILD_SOURCE, str(w), str(ctl_r), "1" if level == "none" else "0"]
+                extra.append(sec_r)
+                seccomp = ["--seccomp", str(sec_r)]
+            cmd = [*self._prefix(level, cwd), *seccomp, self.python, "-I", *([] if lim.site else ["-S"]), "-c", CHILD_SOURCE,
+                   *args]
             try:
                 proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        pass_fds=(w, ctl_r, *extra), env=_env(cwd), cwd=cwd if level != "bwrap" else "/",
+                                        pass_fds=(w, *extra), env=_env(cwd), cwd=cwd if level != "bwrap" else "/",
                                         start_new_session=True)
             except BaseException:
                 os.close(r)
-                os.close(ctl_w)
+                if ctl is not None:
+                    os.close(ctl)
                 raise
             finally:
-                for fd in (w, ctl_r, *extra):
+                for fd in (w, *extra):
                     os.close(fd)
             try:
-                return self._talk(proc, r, ctl_w, payload, time_limit, on_msg)
+                return self._talk(proc, r, ctl, payload, time_limit, on_msg)
             finally:
                 os.close(r)
         finally:
@@ -527,7 +532,7 @@ class Sandbox:
             if tmpdir:
                 shutil.rmtree(tmpdir, ignore_errors=True)
 
-    def _talk(self, proc: subprocess.Popen, rfd: int, ctl: int, payload: bytes, time_limit: float, on_msg) -> _Raw:
+    def _talk(self, proc: subprocess.Popen, rfd: int, ctl: int | None, payload: bytes, time_limit: float, on_msg) -> _Raw:
         lim = self.limits
         raw = _Raw()
         sel = selectors.DefaultSelector()
@@ -621,13 +626,14 @@ class Sandbox:
                     pass
         finally:
             sel.close()
-            os.close(ctl)  # the supervisor kills the worker and what it left behind, then exits
+            if ctl is not None:  # `none`: the supervisor kills the worker and what it left behind, then exits
+                os.close(ctl)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    pass
             try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)  # backstop: a stuck bwrap, a killed supervisor
+                os.killpg(proc.pid, signal.SIGKILL)  # stragglers, a stuck bwrap (its PID namespace goes with it)
             except (ProcessLookupError, PermissionError):
                 pass
             proc.wait()
