@@ -130,6 +130,11 @@ def _named_dir(name: str) -> Path:
     return cache_dir() / "models" / f"{name}-v{NAMED[name].version}"
 
 
+def needs_build(name: str) -> bool:
+    """A named model not yet materialised: resolving it converts or builds it (once)."""
+    return name in NAMED and not (_named_dir(name) / "config.json").exists()
+
+
 def _materialise(name: str) -> Path:
     from transformers.utils import logging as hf_logging
 

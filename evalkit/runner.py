@@ -9,7 +9,6 @@ import math
 import os
 import re
 import subprocess
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,8 +20,9 @@ from .backends import CachedBackend, backend_class, lora_engine_options, with_ad
 from .cache import ResponseCache
 from .errors import EvalkitError
 from .kinds import kind_class
+from .progress import Progress
 from .metrics import annotate
-from .models import DEFAULT_MODEL, ModelSpec, adapter_hash, cache_dir, resolve_model, weights_hash
+from .models import DEFAULT_MODEL, ModelSpec, adapter_hash, cache_dir, needs_build, resolve_model, weights_hash
 from .requests import Generation, Request, Result
 from .tasks import load_task
 
@@ -86,30 +86,6 @@ class RecordWriter:
         self._f.close()
 
 
-class _Progress:
-    """One rich bar per stage: requests done / total, tokens/s, ETA."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-
-    def start(self, label: str, total: int):
-        if self.quiet:
-            return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[tps]:>8.0f} tok/s"),
-            TimeRemainingColumn(),
-            transient=False,
-        )
-        bar.start()
-        bar.add_task(label, total=total, tps=0.0)
-        return bar
-
-
 @dataclass
 class RunContext:
     """What a task kind sees of a run."""
@@ -117,7 +93,7 @@ class RunContext:
     task: str
     backend: CachedBackend
     writer: RecordWriter
-    progress: _Progress
+    progress: Progress
     tokens: dict
     options: dict = field(default_factory=dict)  # the backend options, for adapter copies of the model
     adapters: dict[str, Path] = field(default_factory=dict)  # the kind's LoRA adapters (TaskKind.adapters)
@@ -178,28 +154,30 @@ class RunContext:
         if not flat:
             return
         pending, results = [len(r) for _, r in units], [None] * len(flat)
-        bar = self.progress.start(f"{self.task} · {label}", len(flat))
-        t0, ntok = time.perf_counter(), 0
+        target = backend or self.backend
+        engine, misses0 = target.backend, target.misses
 
         def on_result(i: int, res: Result) -> None:
-            nonlocal ntok
             results[i] = res
             n = sum(map(len, res.token_ids)) if isinstance(res, Generation) else res.n_tokens
-            ntok += n
             self.tokens[method] = self.tokens.get(method, 0) + n
-            if bar is not None:
-                bar.update(bar.task_ids[0], advance=1, tps=ntok / max(time.perf_counter() - t0, 1e-9))
+            if bar is not None:  # the cache serves its hits before the engine is asked for anything
+                bar.result(n, cached=target.misses == misses0)
             u = owner[i]
             pending[u] -= 1
             if pending[u] == 0:
                 k = offsets[u]
                 on_unit_done(units[u][0], results[k : k + len(units[u][1])])
 
-        try:
-            getattr(backend or self.backend, method)(flat, on_result)
-        finally:
-            if bar is not None:
-                bar.stop()
+        with self.progress.stage(f"{self.task} · {label}", len(flat)) as bar:
+            reports = bar is not None and hasattr(engine, "on_progress")  # progress within a batch (hf)
+            if reports:
+                engine.on_progress = bar.partial
+            try:
+                getattr(target, method)(flat, on_result)
+            finally:
+                if reports:
+                    engine.on_progress = None
 
 
 @dataclass(frozen=True)
@@ -425,7 +403,10 @@ def run(
         options = {**options, "gpu_memory_utilization": 0.9 / (1 + len(models)) if on_gpu() else 0.2}
     engine_options = {**lora_engine_options(list(adapters.values())), **options} if adapters and backend == "vllm" else options
     pool = engines if engines is not None else EnginePool()
-    engine = pool.get(bcls, mspec, engine_options) if bcls else None
+    engine = None
+    if bcls:
+        with progress.phase(f"loading model {mspec.name} on {backend}"):
+            engine = pool.get(bcls, mspec, engine_options)
     rcache = ResponseCache(_cache_path(cache)) if cache and engine else None
     cached = CachedBackend(engine, rcache) if engine else None
     manifest = {
@@ -456,7 +437,7 @@ def run(
     tokens: dict[str, int] = {}
     try:
         writer = RecordWriter(out / "records.jsonl")  # an unreadable records file: the manifest says failed
-        ctx = RunContext(spec.name, cached, writer, _Progress(quiet), tokens, options, adapters, models)
+        ctx = RunContext(spec.name, cached, writer, progress, tokens, options, adapters, models)
         kind.run(samples, ctx)
         ids = {str(s["id"]) for s in samples}
         records = sorted((r for r in writer.records if str(r["id"]) in ids), key=record_key)

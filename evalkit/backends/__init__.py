@@ -39,6 +39,7 @@ class CachedBackend:
         self.cache = cache
         self.identity = backend.identity()
         self.hits = 0
+        self.misses = 0  # requests sent to the backend (after every hit of the same call was served)
 
     def __getattr__(self, name):
         return getattr(self.backend, name)
@@ -72,6 +73,7 @@ class CachedBackend:
                 if r is not None:
                     on_result(i, r)
         if missing:
+            self.misses += len(missing)
 
             def store(j: int, res: Result) -> None:
                 i = missing[j]

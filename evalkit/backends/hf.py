@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 from ..errors import EvalkitError
 from ..models import ModelSpec, adapter_hash
@@ -24,6 +24,9 @@ _DTYPES = {"float32", "bfloat16", "float16"}
 
 class HFBackend(LocalBackend):
     name = "hf"
+    # on_progress(in-flight requests, tokens generated so far) for the generation batch now running, at every
+    # decoding step, then (0, 0) when its results are out: set by the runner so a long batch is not a frozen bar
+    on_progress: Callable[[float, int], None] | None = None
 
     def __init__(
         self,
@@ -252,11 +255,30 @@ class HFBackend(LocalBackend):
     def _generate(self, seqs: list[list[int]], gc) -> list[list[int]]:
         ids, mask = self._left_pad(seqs)
         extra = {"tokenizer": self.tok.tokenizer} if gc.stop_strings else {}
+        if self.on_progress is not None:
+            extra["stopping_criteria"] = _step_report(self.on_progress, len(seqs), ids.shape[1], gc.max_new_tokens)
         out = self.hf.generate(input_ids=ids, attention_mask=mask, generation_config=gc, **extra)
+        if self.on_progress is not None:
+            self.on_progress(0.0, 0)
         return out[:, ids.shape[1] :].tolist()
 
     def close(self) -> None:
         del self.hf
+
+
+def _step_report(report, rows: int, prompt_width: int, max_new: int):
+    """A stopping criterion that never stops anything: it reports each decoding step of a batch (rows x its
+    share of max_new_tokens; tokens so far) to `report`."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class StepReport(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            steps = input_ids.shape[1] - prompt_width
+            report(rows * min(1.0, steps / max(1, max_new)), input_ids.shape[0] * steps)
+            return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([StepReport()])
 
 
 class LoRAHFBackend(HFBackend):
