@@ -31,6 +31,7 @@ def test_wheel_ships_builtin_tasks_judges_and_assets(wheel):
         for f in (REPO / src).rglob("*"):
             if f.is_file() and "__pycache__" not in f.parts and not f.name.startswith("."):
                 assert f"evalkit/_builtin/{f.relative_to(REPO)}" in names, f"{f.relative_to(REPO)} is not in the wheel"
+    assert any(n.startswith("evalkit/_builtin/tasks/suites/") for n in names)  # the shipped suites
     for f in ("evalkit/assets/tiny_corpus.txt", "evalkit/schemas/leaderboard.v1.json", "evalkit/view/static/index.html",
               "evalkit/view/static/app.js", "evalkit/view/static/style.css"):
         assert f in names
