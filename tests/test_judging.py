@@ -358,6 +358,10 @@ def test_rank_and_leaderboard_cli(tmp_path, scripted):
         assert res.returncode == 0, res.stderr
         doc = json.loads(res.stdout)
         assert doc["entries"][0]["model"] == "p3" and (tmp_path / f"rank_{method}/ratings.png").exists()
+        if method == "bt":  # issue 16: the prior and the share of resamples without a finite MLE, in ranking.json
+            saved = json.loads((tmp_path / "rank_bt/ranking.json").read_text())
+            assert 0 <= saved["method"]["degenerate_resamples"] <= 1 and saved["method"]["prior_ties"] == 1.0
+            assert all(e["degenerate_resamples"] == saved["method"]["degenerate_resamples"] for e in saved["entries"])
     res = subprocess.run([EVALKIT, "rank", "runs/tour", "--method", "lc", "--baseline", "p1", "--json"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     res = subprocess.run([EVALKIT, "rank", "runs/tour", "--method", "lc"], capture_output=True, text=True)
