@@ -24,6 +24,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Callable
 
 WINDOW = 30.0  # seconds of recent throughput the ETA averages over
+MIN_EVIDENCE = 2.0  # seconds of computing before a rate is shown (the first decoding step says little)
 
 _QUIET_ENV = {  # read by each library when it is first imported
     "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
@@ -145,7 +146,7 @@ class Stage:
         now = self.clock() if now is None else now
         (t0, w0, k0), (_, w1, k1) = self.points[0], self.points[-1]
         span = now - t0
-        if w1 <= w0 or span <= 0:
+        if w1 <= w0 or span <= 0 or now - self.base < MIN_EVIDENCE:
             return None, None
         return (w1 - w0) / span, (k1 - k0) / span
 

@@ -27,8 +27,11 @@ def test_eta_is_a_moving_average_of_computed_work_only():
     for _ in range(40):  # 40 cache hits at once: no throughput yet, no promise
         st.result(5, cached=True)
     assert st.hits == 40 and st.eta() is None
-    clock.t += 10
-    for _ in range(10):  # then 10 computed results over 10 s: 1 request/s, 7 tokens each
+    clock.t += 1
+    st.result(7, cached=False)
+    assert st.eta() is None  # 1 s of computing: too little to promise anything
+    clock.t += 9
+    for _ in range(9):  # then 10 computed results over 10 s: 1 request/s, 7 tokens each
         st.result(7, cached=False)
     # 50 left at 10 requests / 10 s = 50 s (the hits' burst would have said 50 / 5 per s = 10 s)
     assert st.eta() == pytest.approx(50.0)
