@@ -145,6 +145,8 @@ def test_cli_view_serves_and_bad_input_is_one_line(results, tmp_path):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         c.request("GET", "/api/runs")
         assert len(json.loads(c.getresponse().read())) == 5
+        busy = subprocess.run([EVALKIT, "view", str(results["root"]), "--port", str(port)], capture_output=True, text=True)
+        assert busy.returncode == 2 and busy.stderr.count("\n") == 1 and f"--port {port}: cannot listen" in busy.stderr
     finally:
         p.terminate()
         p.wait(timeout=30)
