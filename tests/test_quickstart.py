@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import jsonschema
+import pytest
 
 from conftest import REPO
 from evalkit.leaderboard import schema
@@ -26,6 +27,18 @@ def test_quickstart_tiny_end_to_end(tmp_path):
     assert len(kinds["csd"][0]["entries"]) == 4
     assert len(kinds["csd"][0]["rounds"]) == 5  # one round per MCQ category
     assert len(kinds["tournament"][0]["entries"]) == 5
+    # the per-sample scores the leaderboard's paired bootstrap resamples average to each run's primary metric
+    from evalkit.kinds import kind_class
+    from evalkit.tasks import iter_jsonl
+
+    checked = 0
+    for s in out.rglob("summary.json"):
+        doc, recs = json.loads(s.read_text()), s.parent / "records.jsonl"
+        scores = kind_class(doc["kind"]).sample_scores(doc, [r for _, _, r in iter_jsonl(recs)] if recs.exists() else [])
+        if scores is not None:
+            assert sum(scores.values()) / len(scores) == pytest.approx(doc["metrics"][doc["primary_metric"]]["value"]), s
+            checked += 1
+    assert checked >= 9  # mcq x5, posix x2, judge, code_mutations, code_agent
     board = json.loads((out / "leaderboard.json").read_text())
     jsonschema.validate(board, schema())
     assert board["schema"] == "evalkit.leaderboard/v2" and board["judge_quality"]["parse_failure_rate"] == 0.0

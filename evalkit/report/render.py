@@ -771,9 +771,13 @@ def leaderboard_section(page: Page, src: Source, built: bool) -> tuple[str, str,
                 esc(", ".join(f"{k}={_compact(v, 40)}" for k, v in ex.items())),
             ]
         )
-    parts.append(
-        grid_table(["rank", "rank (UB)", "model", "score", "95% CI", "battles", "W/L/T", "extras"], rows, {0, 1, 3, 4, 5})
-    )
+    v2 = d.get("schema") == "evalkit.leaderboard/v2"
+    if v2:  # first what a reader needs: the warnings and the model x benchmark table, then how it was made
+        parts[2:2] = leaderboard_v2_parts(d)
+    else:
+        parts.append(
+            grid_table(["rank", "rank (UB)", "model", "score", "95% CI", "battles", "W/L/T", "extras"], rows, {0, 1, 3, 4, 5})
+        )
     with_ci = lambda es: es and all(e.get("ci_low") is not None and e.get("ci_high") is not None for e in es)  # noqa: E731
     plotted, kind = entries, m.get("type", "")
     if not with_ci(entries) and d.get("rankings"):  # one model's benchmarks rank nothing: draw the first ranking kept
@@ -791,8 +795,6 @@ def leaderboard_section(page: Page, src: Source, built: bool) -> tuple[str, str,
             parts.append(
                 '<div class="figs">' + page.figure(sid, img, "leaderboard scores with 95% CIs", "leaderboard") + "</div>"
             )
-    if d.get("schema") == "evalkit.leaderboard/v2":
-        parts += leaderboard_v2_parts(d)
     per = d.get("per_benchmark") or {}  # v1
     if per:
         tasks = sorted({t for v in per.values() for t in v})
@@ -859,7 +861,8 @@ def leaderboard_v2_parts(d: dict) -> list[str]:
     if stab.get("tasks"):
         rows = []
         for t, x in stab["tasks"].items():
-            flips = ", ".join(f"{f['a']} / {f['b']}: {fmt(f['flip_share'])}" for f in x.get("pair_flips") or [])
+            flips = ", ".join(f"{f['a']} / {f['b']}: " + ("tied by default" if f["flip_share"] is None else fmt(f["flip_share"]))
+                              for f in x.get("pair_flips") or [])
             rows.append([esc(t), esc(f"{x['metric']} ({x['n_variants']} variants)"), esc(fmt(x.get("kendall_tau_mean"))),
                          esc(fmt(x.get("kendall_tau_min"))), esc(fmt(x.get("top_retention"))), esc(", ".join(x.get("top_model") or [])),
                          esc(flips)])
@@ -939,11 +942,12 @@ def render(sources: list[Source], boards: list[tuple[Source, bool]], title: str)
     page = Page()
     page.ids.update({"overview", "contents"})
     runs = sorted((s for s in sources if s.kind != "leaderboard"), key=_order)
-    sections, nav = [], [("overview", "Overview")]
-    for board, built in boards:
+    sections, nav = [], []
+    for board, built in boards:  # the leaderboard comes first, then the overview of the runs
         sid, label, body = leaderboard_section(page, board, built)
         sections.append(body)
         nav.append((sid, label))
+    nav.append(("overview", "Overview"))
     groups: dict[tuple, list[Source]] = defaultdict(list)
     for s in runs:
         o = _order(s)
@@ -984,7 +988,8 @@ def render(sources: list[Source], boards: list[tuple[Source, bool]], title: str)
         f"<p>{page.n_images} plot{'s' if page.n_images != 1 else ''}.</p></footer>"
     )
     return (
-        head + header + navhtml + "<main>" + overview(page, listed) + "".join(sections) + "</main>" + footer + "</body></html>\n"
+        head + header + navhtml + "<main>" + "".join(sections[:len(boards)]) + overview(page, listed) + "".join(sections[len(boards):])
+        + "</main>" + footer + "</body></html>\n"
     )
 
 
