@@ -1,6 +1,6 @@
 """evalkit: LLM evaluation that says how far a score can be trusted."""
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402,F401
 
 from .errors import EvalkitError  # noqa: E402
 from .models import DEFAULT_MODEL, resolve_model  # noqa: E402

@@ -24,7 +24,7 @@ typer.core.TyperOption.display_type_rich = lambda self, ctx: None if self.is_fla
 
 def _print_version(value: bool) -> None:
     if value:
-        from . import __version__
+        from .version import __version__
 
         print(f"evalkit {__version__}")
         raise typer.Exit()

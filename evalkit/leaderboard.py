@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from .version import __version__
 from .errors import EvalkitError
 from .metrics import metric_info
 from .seeding import rng

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from . import __version__
+from .version import __version__
 from .backends import CachedBackend, backend_class, lora_engine_options, with_adapter
 from .cache import ResponseCache
 from .errors import EvalkitError

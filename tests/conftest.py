@@ -29,6 +29,25 @@ def tiny():
 
 
 @pytest.fixture(scope="session")
+def tiny_perturbed(tiny, tmp_path_factory):
+    """tiny-random with seeded perturbed weights: a second checkpoint that answers differently."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    out = tmp_path_factory.mktemp("models") / "tiny-perturbed"
+    shutil.copytree(tiny.path, out)
+    model = AutoModelForCausalLM.from_pretrained(tiny.path)
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=g) * 0.05)
+    model.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def hf_tiny(tiny):
     from evalkit.backends.hf import HFBackend
 

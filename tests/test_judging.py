@@ -485,22 +485,10 @@ def test_tournament_logprob_judge_on_tiny_random(tmp_path):
     assert sorted(e["model"] for e in s["entries"]) == ["chat", "raw", "sys"] and (tmp_path / "out/ratings.png").exists()
 
 
-def test_tournament_with_another_judge_model(tmp_path, tiny):
+def test_tournament_with_another_judge_model(tmp_path, tiny_perturbed):
     """`judge_model`: the players are the run's model, the verdicts come from another checkpoint (here
     tiny-random with perturbed weights), which is part of the run identity and the manifest."""
-    import shutil
-
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    judge_dir = tmp_path / "judge-model"
-    shutil.copytree(tiny.path, judge_dir)
-    model = AutoModelForCausalLM.from_pretrained(tiny.path)
-    g = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn(p.shape, generator=g) * 0.05)
-    model.save_pretrained(judge_dir)
+    judge_dir = tiny_perturbed
 
     _write(tmp_path, "prompts.jsonl", [{"id": f"p{i}", "instruction": f"Question {i}?"} for i in range(4)])
     (tmp_path / "tour.yaml").write_text(

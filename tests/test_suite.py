@@ -15,48 +15,29 @@ from conftest import EVALKIT
 from evalkit.leaderboard import build_leaderboard, schema
 
 
-@pytest.fixture(scope="module")
-def perturbed(tiny, tmp_path_factory):
-    """tiny-random with perturbed weights: a second checkpoint that answers differently."""
-    import shutil
-
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    out = tmp_path_factory.mktemp("models") / "tiny-perturbed"
-    shutil.copytree(tiny.path, out)
-    model = AutoModelForCausalLM.from_pretrained(tiny.path)
-    g = torch.Generator().manual_seed(3)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn(p.shape, generator=g) * 0.05)
-    model.save_pretrained(out)
-    return out
-
-
 def _records(root: Path) -> dict[str, list[str]]:
     """records.jsonl lines of every run under root, by run directory relative to root."""
     return {str(p.parent.relative_to(root)): p.read_text().splitlines() for p in sorted(root.rglob("records.jsonl"))}
 
 
-def test_two_model_suite_end_to_end_resumes_and_reuses(tmp_path, perturbed):
+def test_two_model_suite_end_to_end_resumes_and_reuses(tmp_path, tiny_perturbed):
     from evalkit import run_suite
 
     tasks = ["mcq", {"task": "formatspread_mcq", "overrides": {"n_formats": 3}}]
-    df = run_suite(tasks, ["tiny-random", str(perturbed)], limit=4, out=tmp_path / "out")
+    df = run_suite(tasks, ["tiny-random", str(tiny_perturbed)], limit=4, out=tmp_path / "out")
     assert list(df["status"]) == ["complete"] * 4 and df.attrs["engine_loads"] == 2  # one engine per model
     assert {(r.task, Path(r.out).relative_to(tmp_path / "out").parts[:2]) for r in df.itertuples()} == {
         ("mcq", ("mcq", "tiny-random")), ("formatspread_mcq", ("formatspread_mcq", "tiny-random")),
-        ("mcq", ("mcq", perturbed.as_posix().strip("/").replace("/", "_"))),
-        ("formatspread_mcq", ("formatspread_mcq", perturbed.as_posix().strip("/").replace("/", "_")))}
+        ("mcq", ("mcq", tiny_perturbed.as_posix().strip("/").replace("/", "_"))),
+        ("formatspread_mcq", ("formatspread_mcq", tiny_perturbed.as_posix().strip("/").replace("/", "_")))}
     assert set(df["primary_metric"]) == {"acc", "spread"} and df["n"].tolist() == [4, 4, 4, 4]
     # the same call again: nothing is computed, no model is loaded
-    again = run_suite(tasks, ["tiny-random", str(perturbed)], limit=4, out=tmp_path / "out")
+    again = run_suite(tasks, ["tiny-random", str(tiny_perturbed)], limit=4, out=tmp_path / "out")
     assert list(again["status"]) == ["reused"] * 4 and again.attrs["engine_loads"] == 0
     assert again["value"].tolist() == df["value"].tolist()
 
     # the CLI: the same pairs, a status table, exit 0; a failing pair does not stop the others (exit 1)
-    res = subprocess.run([EVALKIT, "run", "mcq", "formatspread_mcq", "-m", "tiny-random", "-m", str(perturbed), "--limit", "4",
+    res = subprocess.run([EVALKIT, "run", "mcq", "formatspread_mcq", "-m", "tiny-random", "-m", str(tiny_perturbed), "--limit", "4",
                           "-T", "n_formats=3", "-o", str(tmp_path / "cli"), "-q"], capture_output=True, text=True)
     assert res.returncode == 1, res.stderr  # -T n_formats is no field of mcq: its two pairs fail, the others run
     assert res.stdout.count("failed mcq · ") == 2 and "field 'n_formats'" in res.stdout and "Traceback" not in res.stdout + res.stderr
@@ -66,18 +47,18 @@ def test_two_model_suite_end_to_end_resumes_and_reuses(tmp_path, perturbed):
     jsonschema.validate(board, schema())
     assert [b["name"] for b in board["benchmarks"]] == ["formatspread_mcq", "mcq"]
     assert {b["name"]: b["higher_is_better"] for b in board["benchmarks"]} == {"formatspread_mcq": False, "mcq": True}
-    assert {e["model"] for e in board["entries"]} == {"tiny-random", str(perturbed)}
+    assert {e["model"] for e in board["entries"]} == {"tiny-random", str(tiny_perturbed)}
     for e in board["entries"]:
         assert set(e["per_benchmark"]) == {"mcq", "formatspread_mcq"} and e["per_benchmark"]["mcq"]["n"] == 4
     assert any("fewer than 30 samples" in w for w in board["warnings"])
     assert "formatspread_mcq" in board["stability"]["tasks"]
 
 
-def test_suite_killed_mid_run_resumes_without_duplicates(tmp_path, perturbed):
+def test_suite_killed_mid_run_resumes_without_duplicates(tmp_path, tiny_perturbed):
     """kill -9 while the second model's runs are in progress, rerun the same command: every pair completes,
     no record is written twice, and the summaries equal an uninterrupted suite's."""
     (tmp_path / "s.yaml").write_text(
-        f"suite: killme\nseed: 1\nlimit: 3\ntasks:\n  - posix_mcq\n  - mcq\nmodels:\n  - tiny-random\n  - {perturbed}\n")
+        f"suite: killme\nseed: 1\nlimit: 3\ntasks:\n  - posix_mcq\n  - mcq\nmodels:\n  - tiny-random\n  - {tiny_perturbed}\n")
     cmd = [EVALKIT, "run", "s.yaml", "-o", "killed", "-q"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 600

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from .. import __version__
+from ..version import __version__
 from . import plots
 from .sources import Source
 from .style import CSS
