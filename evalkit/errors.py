@@ -15,3 +15,17 @@ def did_you_mean(kind: str, name: str, known: Iterable[str]) -> EvalkitError:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
     hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known)}"
     return EvalkitError(f"unknown {kind} '{name}'{hint}")
+
+
+def make_dir(path, label: str):
+    """mkdir -p `path`; a file in the way or a refused mkdir is one EvalkitError line starting with `label`."""
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise EvalkitError(f"{label}: not a directory (a file is in the way)") from None
+    except OSError as e:
+        raise EvalkitError(f"{label}: cannot create it: {e.strerror}") from None
+    return path

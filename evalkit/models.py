@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .errors import EvalkitError, did_you_mean
+from .errors import EvalkitError, did_you_mean, make_dir
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 _SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -30,13 +30,7 @@ _CHATML = (
 def cache_dir() -> Path:
     env = os.environ.get("EVALKIT_CACHE_DIR")
     root = Path(env or Path.home() / ".cache" / "evalkit")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise EvalkitError(f"{'EVALKIT_CACHE_DIR=' if env else 'cache directory '}{root}: not a directory (a file is in the way)") from None
-    except OSError as e:
-        raise EvalkitError(f"{'EVALKIT_CACHE_DIR=' if env else 'cache directory '}{root}: cannot create it: {e.strerror}") from None
-    return root
+    return make_dir(root, f"{'EVALKIT_CACHE_DIR=' if env else 'cache directory '}{root}")
 
 
 @dataclass(frozen=True)

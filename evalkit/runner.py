@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 from .version import __version__
 from .backends import CachedBackend, backend_class, lora_engine_options, with_adapter
 from .cache import ResponseCache
-from .errors import EvalkitError
+from .errors import EvalkitError, make_dir
 from .kinds import kind_class
 from .progress import Progress
 from .metrics import annotate
@@ -224,12 +224,7 @@ class EnginePool:
 
 def make_run_dir(out: Path) -> None:
     """mkdir -p OUT, as a one-line error when a file is in the way."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise EvalkitError(f"-o {out}: not a directory (a file is in the way); pick another -o") from None
-    except OSError as e:
-        raise EvalkitError(f"-o {out}: cannot create the directory: {e.strerror}") from None
+    make_dir(out, f"-o {out}")
 
 
 def lock_run_dir(out: Path):
