@@ -388,7 +388,7 @@ def bench(
     space: Optional[str] = typer.Option(None, "--space", help="YAML space file: per backend, each option a list of values, a range {low, high, log} or a fixed value (default: the built-in space)."),
     sampler: str = typer.Option("tpe", "--sampler", help="grid | random | tpe"),
     repeats: int = typer.Option(3, "--repeats", help="Timed calls per point (the spread is reported)."),
-    warmup: Optional[int] = typer.Option(None, "--warmup", help="Requests of the untimed warm-up call per point (default min(4, all))."),
+    warmup: Optional[int] = typer.Option(None, "--warmup", help="Requests of the untimed warm-up call per point (default: all of them, the timed calls' batch shapes)."),
     prompts: int = typer.Option(16, "--prompts", help="Synthetic prompts / contexts, or the task's first N samples."),
     prompt_tokens: int = typer.Option(128, "--prompt-tokens", help="Synthetic prompt / context length in tokens."),
     max_tokens: int = typer.Option(32, "--max-tokens", help="Tokens generated per prompt, or the continuation length (loglikelihood)."),

@@ -106,7 +106,7 @@ def _space(tmp_path, text):
     [
         ("hf:\n  nope: [1, 2]\n", [], "field 'hf.nope': unknown option for backend 'hf'"),
         ("hf:\n  batch_tokens: []\n", [], "field 'hf.batch_tokens': empty list of values"),
-        ("hf:\n  static_cache: [yes_please]\n", [], "field 'hf.static_cache': 'yes_please' is not a bool"),
+        ("hf:\n  static_cache: [yes_please]\n", [], "field 'hf.static_cache': 'yes_please': Input should be a valid boolean"),
         ("hf:\n  batch_tokens: {low: 64, high: 8}\n", [], "field 'hf.batch_tokens': needs low < high"),
         ("hf:\n  batch_tokens: {low: 64, high: 512}\n", ["--sampler", "grid"], "field 'hf.batch_tokens': a range cannot be gridded"),
         ("hf:\n  dtype: float32\n", [], "field 'hf': nothing to search"),

@@ -19,6 +19,17 @@ def _axis(values: list, swept) -> tuple[list[float], list | None, bool]:
     return [float(cats.index(v)) if v in cats else float(cats.index(str(v))) for v in values], cats, False
 
 
+def _numeric_ticks(axis, set_scale, log: bool, swept) -> None:
+    """Log scale where the values span a decade; listed values as the ticks, written plainly."""
+    from matplotlib.ticker import NullLocator
+
+    if log:
+        set_scale("log")
+    if isinstance(swept, list):
+        axis.set_ticks([float(v) for v in swept], [str(v) for v in swept])
+        axis.set_minor_locator(NullLocator())
+
+
 def landscape(doc: dict, space: Space, ranked: list[str], path: Path, title: str) -> bool:
     """Draw it to `path`; False when no trial has a value for the axes."""
     import matplotlib
@@ -51,8 +62,8 @@ def landscape(doc: dict, space: Space, ranked: list[str], path: Path, title: str
         ax.set_ylabel(label(axes[1]))
         if ycats is not None:
             ax.set_yticks(range(len(ycats)), [str(c) for c in ycats])
-        elif ylog:
-            ax.set_yscale("log")
+        else:
+            _numeric_ticks(ax.yaxis, ax.set_yscale, ylog, space.swept[axes[1]])
     else:
         pos = {t["number"]: (xs[i] + jit(i, xcats), 0.0) for i, t in enumerate(rows)}
         for t in ok:
@@ -68,8 +79,8 @@ def landscape(doc: dict, space: Space, ranked: list[str], path: Path, title: str
     ax.set_xlabel(label(axes[0]))
     if xcats is not None:
         ax.set_xticks(range(len(xcats)), [str(c) for c in xcats])
-    elif xlog:
-        ax.set_xscale("log")
+    else:
+        _numeric_ticks(ax.xaxis, ax.set_xscale, xlog, space.swept[axes[0]])
     d = (doc.get("default") or {}).get("result")
     ax.set_title(title + (f"\ndefaults: {d['tokens_per_s']['mean']:.1f} tokens/s" if d else ""), fontsize=9)
     if best is not None or bad:

@@ -50,7 +50,7 @@ def _task_requests(task: str, tok, limit: int, seed: int) -> tuple[str, list[Req
     """The task's first stage, captured: its kind runs against a context whose `stage` records the
     requests and stops the run."""
     from ..kinds import kind_class
-    from ..runner import RecordWriter, RunContext, _Progress
+    from ..runner import RecordWriter, RunContext
     from ..tasks import load_task
 
     spec = load_task(task)
@@ -76,7 +76,7 @@ def _task_requests(task: str, tok, limit: int, seed: int) -> tuple[str, list[Req
 
     with tempfile.TemporaryDirectory() as d:
         writer = RecordWriter(Path(d) / "records.jsonl")
-        ctx = RunContext(spec.name, Frontend(), writer, _Progress(True), {})
+        ctx = RunContext(spec.name, Frontend(), writer, None, {})  # no progress: nothing is computed
         ctx.stage = stage
         try:
             kind.run(samples, ctx)
