@@ -132,7 +132,7 @@ def test_openai_backend_without_server_is_a_clear_error(tiny):
     from evalkit.errors import EvalkitError
 
     api = OpenAIBackend(tiny, base_url="http://127.0.0.1:9/v1", max_retries=1, timeout=2)
-    with pytest.raises(EvalkitError, match="127.0.0.1:9/v1/completions: ConnectError"):
+    with pytest.raises(EvalkitError, match=r"127.0.0.1:9/v1/completions: transient failure, gave up after \d+ attempts: ConnectError"):
         api.loglikelihood([LoglikelihoodRequest("a", " b")])
 
 
