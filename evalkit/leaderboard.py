@@ -33,7 +33,7 @@ import numpy as np
 
 from .version import __version__
 from .errors import EvalkitError
-from .metrics import metric_info
+from .metrics import Z95, metric_info
 from .seeding import rng
 
 SCHEMA = "evalkit.leaderboard/v2"
@@ -304,7 +304,9 @@ def _pick(results: list[_Result], warnings: list[str]) -> dict[str, dict[int, _R
 def _benchmark_draws(task: str, rs: dict[int, _Result], keys: list[int], n_boot: int, seed: int) -> np.ndarray:
     """(n_boot, models) bootstrap replicates of each model's value on one benchmark. Models with
     per-sample scores are resampled together: one draw of the shared samples per replicate, applied to
-    every model (paired); others draw normally from their stderr, or stay fixed without one."""
+    every model (paired); others draw normally from their stderr (or, without one, from their 95% CI's
+    half-width / 1.96: conservative where that interval is, e.g. FormatSpread's simultaneous band), and
+    stay fixed with neither."""
     g = rng(seed, "leaderboard", task)
     out = np.empty((n_boot, len(keys)))
     with_samples = [k for k in keys if rs[k].samples]
@@ -322,7 +324,8 @@ def _benchmark_draws(task: str, rs: dict[int, _Result], keys: list[int], n_boot:
         if k in with_samples:
             continue
         r = rs[k]
-        out[:, i] = r.value + (r.stderr * g.standard_normal(n_boot) if r.stderr else 0.0)
+        se = r.stderr or ((r.ci_high - r.ci_low) / (2 * Z95) if r.ci_low is not None and r.ci_high is not None else None)
+        out[:, i] = r.value + (se * g.standard_normal(n_boot) if se else 0.0)
     return out
 
 
@@ -519,7 +522,7 @@ def build_leaderboard(paths, n_boot: int = N_BOOT, seed: int = 0) -> dict:
         method = {"type": "mean_win_rate", "params": {
             "benchmarks": ranked, "aggregate": "mean over benchmarks of the share of other models beaten (ties half)",
             "ci": "percentile 95% CI from a paired bootstrap over each benchmark's samples (the same draw for every model); "
-                  "normal draws from the stderr where only a summary is known"}, "seed": seed, "n_bootstrap": n_boot}
+                  "normal draws from the stderr (else the 95% CI's half-width / 1.96) where no per-sample scores are known"}, "seed": seed, "n_bootstrap": n_boot}
     elif rankings:  # rankings only: the first one makes the entries, as in v1
         ranked, entries, method = [], [dict(e, per_benchmark={}) for e in rankings[0]["entries"]], rankings[0]["method"]
     else:
