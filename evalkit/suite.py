@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .errors import EvalkitError
 from .runner import EnginePool, run
-from .tasks import parse_yaml, task_dirs, validate
+from .tasks import load_yaml_mapping, parse_yaml, task_dirs, validate
 
 SUITE_COLUMNS = ["task", "model", "backend", "status", "primary_metric", "value", "ci_low", "ci_high", "n", "seconds", "run_id",
                  "out", "error"]
@@ -79,10 +79,7 @@ def find_suite(name_or_path: str, include: list[str] | None = None) -> Path | No
 
 def load_suite(path: str | Path) -> SuiteFile:
     path = Path(path)
-    doc = parse_yaml(path.read_text(encoding="utf-8"), path)
-    if not isinstance(doc, dict):
-        raise EvalkitError(f"{path}: expected a mapping with suite, tasks and models")
-    suite = validate(SuiteFile, doc, str(path))
+    suite = validate(SuiteFile, load_yaml_mapping(path, "suite file: suite, tasks and models"), str(path))
     for field in ("tasks", "models"):
         if not getattr(suite, field):
             raise EvalkitError(f"{path}: field '{field}': at least one is needed")

@@ -34,6 +34,18 @@ def read_text(data: bytes, where) -> str:
         raise EvalkitError(f"{where}: not UTF-8 text (byte {e.start}: {data[e.start:e.start + 1]!r}); save it as UTF-8") from None
 
 
+def load_yaml_mapping(path, what: str, label: str | None = None) -> dict:
+    """A YAML file that must hold a mapping (a sweep config, a bench space, a suite): a missing file,
+    non-UTF-8 text, malformed YAML or another type is one EvalkitError line naming the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise EvalkitError(f"{label or p}: {what} not found")
+    doc = parse_yaml(read_text(p.read_bytes(), p), p)
+    if not isinstance(doc, dict):
+        raise EvalkitError(f"{p}: expected a mapping ({what}), got {type(doc).__name__}")
+    return doc
+
+
 def parse_yaml(text: str, path) -> Any:
     """read_yaml, with malformed YAML as an EvalkitError naming the file and line."""
     try:

@@ -15,6 +15,17 @@ REPO = Path(__file__).resolve().parent.parent
 EVALKIT = str(Path(sys.executable).parent / "evalkit")
 
 
+def evalkit_cli(args, capsys):
+    """`evalkit ARGS` in this process: (exit code, stdout, stderr)."""
+    from evalkit import cli
+
+    sys.argv = ["evalkit", *args]
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    captured = capsys.readouterr()
+    return exc.value.code, captured.out, captured.err
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("EVALKIT_RESPONSE_CACHE", str(tmp_path / "responses.sqlite"))

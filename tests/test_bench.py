@@ -5,12 +5,11 @@ counts, identities and the arithmetic between stored numbers."""
 
 import json
 import math
-import sys
 
 import jsonschema
 import pytest
 
-from conftest import REPO
+from conftest import REPO, evalkit_cli
 from evalkit import cli
 from evalkit.bench import cli_options, measure, ratio, spread
 from evalkit.bench.study import schema
@@ -18,12 +17,6 @@ from evalkit.bench.workload import build_workload
 from evalkit.requests import Generation, LoglikelihoodRequest
 
 
-def evalkit_cli(args, capsys):
-    sys.argv = ["evalkit", *args]
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    captured = capsys.readouterr()
-    return exc.value.code, captured.out, captured.err
 
 
 def test_spread_and_ratio_by_hand():

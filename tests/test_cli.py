@@ -2,20 +2,12 @@
 
 import json
 import subprocess
-import sys
 
 import pytest
 
-from conftest import EVALKIT, REPO
-from evalkit import cli
+from conftest import EVALKIT, REPO, evalkit_cli
 
 
-def evalkit_cli(args, capsys):
-    sys.argv = ["evalkit", *args]
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    captured = capsys.readouterr()
-    return exc.value.code, captured.out, captured.err
 
 
 def test_models_and_tasks_listings(capsys):

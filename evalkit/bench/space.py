@@ -139,14 +139,10 @@ def load_spaces(path: str | Path | None, backends: list[str], gpu: bool) -> dict
     """The space of each requested backend: from the file, else the defaults."""
     if path is None:
         return {b: parse_space(default_space(b, gpu), b, "default space") for b in backends}
-    from ..tasks import parse_yaml
+    from ..tasks import load_yaml_mapping
 
     p = Path(path)
-    if not p.is_file():
-        raise EvalkitError(f"--space {p}: no such file")
-    doc = parse_yaml(p.read_text(), p)
-    if not isinstance(doc, dict):
-        raise EvalkitError(f"{p}: expected a mapping of backend names (hf, vllm) to option spaces")
+    doc = load_yaml_mapping(p, "space file: backend names (hf, vllm) to option spaces", label=f"--space {p}")
     for b in doc:
         if b not in BENCH_BACKENDS:
             raise EvalkitError(f"{p}: field '{b}': not a benchmarked backend; expected {' or '.join(BENCH_BACKENDS)}")

@@ -227,14 +227,10 @@ def _space(where: str, name: str, spec: MethodSpec, training: TrainingSpec, samp
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep YAML; relative data paths are relative to the YAML's directory."""
-    from ..tasks import parse_yaml, validate
+    from ..tasks import load_yaml_mapping, validate
 
     p = Path(path)
-    if not p.is_file():
-        raise EvalkitError(f"{p}: sweep config not found")
-    doc = parse_yaml(p.read_text(), p)
-    if not isinstance(doc, dict):
-        raise EvalkitError(f"{p}: expected a mapping of sweep fields, got {type(doc).__name__}")
+    doc = load_yaml_mapping(p, "sweep config")
     cfg: SweepConfig = validate(SweepConfig, doc, str(p))
     data = (p.parent / cfg.data.path).resolve()
     if not data.is_file():
