@@ -119,7 +119,7 @@ def _metric_table(s: dict) -> Table:
 def run(
     task: List[str] = typer.Argument(..., help="Task names (see `evalkit tasks`), task YAML paths, or one suite file (tasks/suites/*.yaml)."),
     model: Optional[List[str]] = typer.Option(None, "-m", "--model", help=f"Model name, local checkpoint dir, or hub id (repeatable; default {DEFAULT_MODEL})."),
-    backend: str = typer.Option("hf", "-b", "--backend", help="hf | vllm | openai"),
+    backend: Optional[str] = typer.Option(None, "-b", "--backend", help="hf | vllm | openai (default hf, or the suite file's)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N samples."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Run seed (default 0, or the suite file's)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="One task and model: the run directory (default results/<task>/<model>/<run-id>). Several, or a suite: the results root (runs under OUT/<task>/<model>/<run-id>)."),
@@ -141,7 +141,7 @@ def run(
     if suite is None and len(task) == 1 and len(model or []) <= 1:  # one pair: the run directory is -o
         from .runner import run as run_task
 
-        mb = model[0] if model else DEFAULT_MODEL
+        mb, backend = (model[0] if model else DEFAULT_MODEL), backend or "hf"
         result = run_task(
             task[0], mb, backend, limit=limit, seed=seed or 0, out=output, overrides=parse_overrides(task_args),
             backend_options=_backend_options(backend, backend_args), cache=not no_cache, quiet=quiet or as_json, include=include,
@@ -158,13 +158,13 @@ def run(
         if model:
             raise EvalkitError(f"{suite}: a suite file names its models; -m is not used with it")
         tasks_, models_ = spec.tasks, spec.models
+        backend, seed = backend or spec.backend, spec.seed if seed is None else seed  # the command line wins
         for m in models_:
-            _backend_options(m.backend or spec.backend, [f"{k}={v}" for k, v in m.options.items()])
-        backend, seed = spec.backend, spec.seed if seed is None else seed
+            _backend_options(m.backend or backend, [f"{k}={v}" for k, v in m.options.items()])
         limit = spec.limit if limit is None else limit
         root = output or spec.output or "results"
     else:
-        tasks_, models_, root = list(task), list(model or [DEFAULT_MODEL]), output or "results"
+        tasks_, models_, root, backend = list(task), list(model or [DEFAULT_MODEL]), output or "results", backend or "hf"
     err = Console(stderr=True)
     show = not (quiet or as_json)
 
