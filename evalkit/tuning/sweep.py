@@ -24,7 +24,6 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -44,10 +43,6 @@ _TUNE_PACKAGES = ("trl", "peft", "optuna", "datasets")
 class SweepResult:
     out: Path
     summary: dict
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def default_out(sweep: Sweep) -> Path:
@@ -558,7 +553,7 @@ def run_sweep(config: str | Path, out: str | Path | None = None, storage: str | 
     """Run (or resume) a sweep; returns the output directory and summary.json's content."""
     import optuna
 
-    from ..runner import _finite, _git_revision, _versions, _write_json
+    from ..runner import _finite, _git_revision, _now, _versions, _write_json
 
     sweep = load_sweep(config)
     out = Path(out) if out else default_out(sweep)
