@@ -12,6 +12,7 @@ from rich.table import Table
 
 from .errors import EvalkitError
 from .models import DEFAULT_MODEL
+from .registry import BACKENDS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="LLM evaluation that says how far a score can be trusted.")
 out = Console()
@@ -119,7 +120,7 @@ def _metric_table(s: dict) -> Table:
 def run(
     task: List[str] = typer.Argument(..., help="Task names (see `evalkit tasks`), task YAML paths, or one suite file (tasks/suites/*.yaml)."),
     model: Optional[List[str]] = typer.Option(None, "-m", "--model", help=f"Model name, local checkpoint dir, or hub id (repeatable; default {DEFAULT_MODEL})."),
-    backend: Optional[str] = typer.Option(None, "-b", "--backend", help="hf | vllm | openai (default hf, or the suite file's)."),
+    backend: Optional[str] = typer.Option(None, "-b", "--backend", help=f"{BACKENDS.help()} (default hf, or the suite file's)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N samples."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Run seed (default 0, or the suite file's)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="One task and model: the run directory (default results/<task>/<model>/<run-id>). Several, or a suite: the results root (runs under OUT/<task>/<model>/<run-id>)."),

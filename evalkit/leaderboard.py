@@ -259,7 +259,7 @@ def _evalkit_result(path: Path, doc: dict, models: _Models) -> _Result:
     if kind is not None and primary == doc.get("primary_metric", primary):
         records = path.parent / "records.jsonl"
         if records.exists():
-            from .tasks import iter_jsonl
+            from .readers import iter_jsonl
 
             recs = {}  # by key, last wins: a directory with duplicated lines is never double counted
             for _, _, r in iter_jsonl(records):

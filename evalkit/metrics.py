@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
+
+from .registry import METRICS
 
 Z95 = 1.959963984540054
 
@@ -52,28 +55,26 @@ class MetricInfo:
     unit: str
 
 
-_METRICS: dict[str, MetricInfo] = {}
-_PATTERNS: list[tuple[re.Pattern, MetricInfo]] = []  # families such as pass@k
-
-
 def register_metric(name: str, higher_is_better: bool | None, unit: str) -> None:
-    """Declare a metric's direction and unit. `name` may hold `{k}` for a family (pass@{k} matches pass@1, pass@10)."""
-    info = MetricInfo(higher_is_better, unit)
-    if "{k}" in name:
-        _PATTERNS.append((re.compile(re.escape(name).replace(re.escape("{k}"), r"\d+") + "$"), info))
-    else:
-        _METRICS[name] = info
+    """Declare a metric's direction and unit. `name` may hold `{k}` for a family (pass@{k} matches pass@1,
+    pass@10). Another package declares its metrics as `evalkit.metrics` entry points naming a MetricInfo."""
+    METRICS.register(name, MetricInfo(higher_is_better, unit))
+
+
+@lru_cache(maxsize=None)
+def _family(name: str) -> re.Pattern:
+    return re.compile(re.escape(name).replace(re.escape("{k}"), r"\d+") + "$")
 
 
 def metric_info(name: str) -> MetricInfo:
     """The declared direction and unit; lm-eval's `metric,filter` names resolve by their metric part.
     Undeclared names: direction None (never ranked), unit None."""
     base = name.partition(",")[0]
-    if base in _METRICS:
-        return _METRICS[base]
-    for pattern, info in _PATTERNS:
-        if pattern.match(base):
-            return info
+    if base in METRICS:
+        return METRICS.get(base)
+    for family in METRICS.names():
+        if "{k}" in family and _family(family).match(base):
+            return METRICS.get(family)
     return MetricInfo(None, None)
 
 

@@ -25,7 +25,8 @@ from pydantic import BaseModel, ConfigDict
 
 from .errors import EvalkitError
 from .runner import EnginePool, run
-from .tasks import load_yaml_mapping, parse_yaml, task_dirs, validate
+from .readers import load_yaml_mapping, parse_yaml, validate
+from .tasks import task_dirs
 
 SUITE_COLUMNS = ["task", "model", "backend", "status", "primary_metric", "value", "ci_low", "ci_high", "n", "seconds", "run_id",
                  "out", "error"]

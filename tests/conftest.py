@@ -84,3 +84,17 @@ LL_PAIRS = [
     ("def add(a, b):\n    return", " a + b"),
     ("12 + 30 =", " 42"),
 ]
+
+
+@pytest.fixture
+def register():
+    """register(registry, name, obj): an entry in one of evalkit's registries for this test only."""
+    added = []
+
+    def add(registry, name, obj):
+        registry.register(name, obj, origin="a test")
+        added.append((registry, name))
+
+    yield add
+    for registry, name in added:
+        registry.remove(name)

@@ -85,10 +85,10 @@ class CodeSolver:
 
 
 @pytest.fixture
-def solver(monkeypatch):
-    from evalkit import backends
+def solver(register):
+    from evalkit.registry import BACKENDS
 
-    monkeypatch.setitem(backends.BACKENDS, "code_solver", "test_code_kinds:CodeSolver")
+    register(BACKENDS, "code_solver", CodeSolver)
     return CodeSolver
 
 

@@ -294,10 +294,10 @@ class ScriptedBackend:
 
 
 @pytest.fixture
-def scripted(monkeypatch):
-    from evalkit import backends
+def scripted(register):
+    from evalkit.registry import BACKENDS
 
-    monkeypatch.setitem(backends.BACKENDS, "scripted", "test_judging:ScriptedBackend")
+    register(BACKENDS, "scripted", ScriptedBackend)
     return ScriptedBackend
 
 

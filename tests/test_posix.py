@@ -227,12 +227,12 @@ class EosBackend:
 ORIGINAL = None
 
 
-def test_posix_scores_the_generated_eos_like_the_reference(tmp_path, monkeypatch):
+def test_posix_scores_the_generated_eos_like_the_reference(tmp_path, monkeypatch, register):
     global ORIGINAL
-    from evalkit import backends
     from evalkit.errors import EvalkitError
+    from evalkit.registry import BACKENDS
 
-    monkeypatch.setitem(backends.BACKENDS, "eos", "test_posix:EosBackend")
+    register(BACKENDS, "eos", EosBackend)
     data = tmp_path / "q.jsonl"
     data.write_text(json.dumps({k: SAMPLE[k] for k in ("id", "question", "options", "gold")}) + "\n")
     (tmp_path / "t.yaml").write_text(f"task: eos\nkind: posix\ndata: {data}\nprompt_format: chat\nperturbations: [spelling]\n"

@@ -29,7 +29,7 @@ def test_quickstart_tiny_end_to_end(tmp_path):
     assert len(kinds["tournament"][0]["entries"]) == 5
     # the per-sample scores the leaderboard's paired bootstrap resamples average to each run's primary metric
     from evalkit.kinds import kind_class
-    from evalkit.tasks import iter_jsonl
+    from evalkit.readers import iter_jsonl
 
     checked = 0
     for s in out.rglob("summary.json"):

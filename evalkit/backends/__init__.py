@@ -7,24 +7,15 @@ from pathlib import Path
 from typing import Sequence
 
 from ..cache import ResponseCache
-from ..errors import EvalkitError, did_you_mean
+from ..errors import EvalkitError
 from ..requests import Request, Result
+from ..registry import BACKENDS
 from .base import Backend, OnResult
-
-BACKENDS = {
-    "hf": "evalkit.backends.hf:HFBackend",
-    "vllm": "evalkit.backends.vllm:VLLMBackend",
-    "openai": "evalkit.backends.openai:OpenAIBackend",
-}
 
 
 def backend_class(name: str) -> type[Backend]:
-    if name not in BACKENDS:
-        raise did_you_mean("backend", name, BACKENDS)
-    import importlib
-
-    module, cls = BACKENDS[name].split(":")
-    return getattr(importlib.import_module(module), cls)
+    """The backend registered as `name` (evalkit's own, or another package's `evalkit.backends` entry point)."""
+    return BACKENDS.get(name)
 
 
 class CachedBackend:

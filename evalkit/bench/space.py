@@ -139,7 +139,7 @@ def load_spaces(path: str | Path | None, backends: list[str], gpu: bool) -> dict
     """The space of each requested backend: from the file, else the defaults."""
     if path is None:
         return {b: parse_space(default_space(b, gpu), b, "default space") for b in backends}
-    from ..tasks import load_yaml_mapping
+    from ..readers import load_yaml_mapping
 
     p = Path(path)
     doc = load_yaml_mapping(p, "space file: backend names (hf, vllm) to option spaces", label=f"--space {p}")

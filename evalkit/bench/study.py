@@ -222,9 +222,9 @@ class Bench:
 
 
 def default_out(model: str, workload: str) -> Path:
-    from ..runner import _safe
+    from ..store import safe_name
 
-    return Path("results") / "bench" / _safe(model) / _safe(workload)
+    return Path("results") / "bench" / safe_name(model) / safe_name(workload)
 
 
 def run_bench(model: str, backends: list[str], workload: str = "generate", *, trials: int = 10, space: str | None = None,
@@ -238,7 +238,7 @@ def run_bench(model: str, backends: list[str], workload: str = "generate", *, tr
     from ..backends.base import Tokenization
     from ..backends.vllm import on_gpu
     from ..models import resolve_model
-    from ..runner import _finite, _git_revision, _now, _versions, _write_json
+    from ..store import finite, git_revision, now, package_versions, write_json
     from ..tuning.sweep import make_storage
 
     if sampler not in ("grid", "random", "tpe"):
@@ -273,12 +273,12 @@ def run_bench(model: str, backends: list[str], workload: str = "generate", *, tr
         "settings": {"sampler": sampler, "trials": trials, "repeats": repeats, "warmup_requests": warmup, "seed": seed},
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                     "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
-        "versions": {**_versions(), "optuna": optuna.__version__}, "git_revision": _git_revision(), "created": _now(),
+        "versions": {**package_versions(), "optuna": optuna.__version__}, "git_revision": git_revision(), "created": now(),
         "backends": {b.backend: b.summary(out) for b in benches},
     }
     doc["metrics"] = headline_metrics(doc)
-    doc = _finite(doc)
-    _write_json(out / "bench.json", doc)
+    doc = finite(doc)
+    write_json(out / "bench.json", doc)
     return BenchResult(out, doc)
 
 

@@ -50,7 +50,7 @@ def _task_requests(task: str, tok, limit: int, seed: int) -> tuple[str, list[Req
     """The task's first stage, captured: its kind runs against a context whose `stage` records the
     requests and stops the run."""
     from ..kinds import kind_class
-    from ..runner import RecordWriter, RunContext
+    from ..context import RecordWriter, RunContext
     from ..tasks import load_task
 
     spec = load_task(task)

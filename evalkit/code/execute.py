@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 from ..errors import EvalkitError, did_you_mean
 from ..sandbox import ExecResult, Job, Limits, Sandbox, default_workers, encode, same
 from ..sandbox.compare import short_repr
-from ..tasks import iter_jsonl
+from ..readers import iter_jsonl
 from .passk import mean_pass_at_k
 from .problems import Problem, load_problems
 
@@ -197,7 +197,7 @@ def code_exec(samples_path: str | Path, problems: str = "humaneval", ks: Sequenc
                                f"problems in {samples_path} have fewer")
 
     out_dir = Path(out) if out is not None else samples_path.with_name(samples_path.name.removesuffix(".jsonl") + "_exec")
-    from ..runner import lock_run_dir, make_run_dir
+    from ..store import lock_run_dir, make_run_dir
 
     make_run_dir(out_dir)
     with lock_run_dir(out_dir):  # a second code-exec into OUT refuses instead of interleaving rows

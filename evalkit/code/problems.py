@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import EvalkitError, did_you_mean
 from ..sandbox import Sandbox, decode, encode, same
-from ..tasks import iter_jsonl
+from ..readers import iter_jsonl
 
 PROBLEM_SETS = ("humaneval", "leetcode50")
 _EXTRACT_VERSION = 2  # bump when the HumanEval test extraction changes

@@ -21,7 +21,8 @@ from typing import Literal, Sequence
 import numpy as np
 
 from ..errors import EvalkitError, did_you_mean
-from ..tasks import builtin_dir, parse_yaml
+from ..readers import parse_yaml
+from ..tasks import builtin_dir
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..seeding import derive_seed
 

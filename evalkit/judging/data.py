@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import EvalkitError
-from ..tasks import iter_jsonl, read_jsonl, validate
+from ..readers import iter_jsonl, read_jsonl, validate
 
 DataFormat = Literal["auto", "evalkit", "pandalm", "judgebench"]
 

@@ -21,8 +21,8 @@ from ..errors import EvalkitError
 from ..metrics import mean_metric
 from ..requests import GenerateRequest, GenerationConfig
 from ..sandbox import Job, Limits, Sandbox
-from ..tasks import TaskConfig
-from . import TaskKind
+from ..context import RunContext
+from ..kind import TaskConfig, TaskKind
 
 TERMINAL = ("solved_visible", "max_turns", "token_limit")
 
@@ -76,7 +76,7 @@ class CodeAgentKind(TaskKind):
             raise EvalkitError(f"{self.spec.data_path}: problem {bad[0]}: field 'visible_tests': the agent needs visible tests")
         return [{"id": p.task_id, "problem": p} for p in problems]
 
-    def run(self, samples, ctx) -> None:
+    def run(self, samples, ctx: RunContext) -> None:
         c = self.config
         if c.prompt_format != "chat":
             raise EvalkitError(f"{self.spec.path}: field 'prompt_format': the code agent talks in chat turns")
@@ -106,7 +106,7 @@ class CodeAgentKind(TaskKind):
             live = [e for e in live if e.get("status") is None]
         self._resample_baseline(ctx, sandbox, samples)
 
-    def _turn(self, ctx, sandbox: Sandbox, batch: list[dict]) -> None:
+    def _turn(self, ctx: RunContext, sandbox: Sandbox, batch: list[dict]) -> None:
         c = self.config
         gen = GenerationConfig(max_tokens=c.max_tokens, temperature=c.temperature, seed=self.seed)
         replies = {}
@@ -137,7 +137,7 @@ class CodeAgentKind(TaskKind):
                 e["messages"] = e["messages"] + [("assistant", g.texts[0]), ("user", fb)]
                 e["turn"] += 1
 
-    def _resample_baseline(self, ctx, sandbox: Sandbox, samples) -> None:
+    def _resample_baseline(self, ctx: RunContext, sandbox: Sandbox, samples) -> None:
         c = self.config
         todo = [s for s in samples if f"{s['id']}::resample" not in ctx.done]
         if not todo:

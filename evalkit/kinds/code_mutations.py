@@ -28,8 +28,8 @@ from ..code.robust import OUTCOMES, robust_counts, robust_drop, robust_metrics, 
 from ..metrics import mean_metric
 from ..requests import GenerationConfig
 from ..sandbox import Job, Limits, Sandbox
-from ..tasks import TaskConfig
-from . import TaskKind
+from ..context import RunContext
+from ..kind import TaskConfig, TaskKind
 
 PRESERVING = ("jargon", "rename", "typo", "paraphrase", "format")
 
@@ -93,7 +93,7 @@ class CodeMutationsKind(TaskKind):
                     out.append(mutate(problem, name, level, seed=self.seed, variant=v))
         return out
 
-    def run(self, samples, ctx) -> None:
+    def run(self, samples, ctx: RunContext) -> None:
         c = self.config
         sandbox = self._sandbox()
         todo = [(s, mp) for s in samples for mp in self.prompts(s["problem"]) if f"{s['id']}::{_variant_key(mp)}" not in ctx.done]
@@ -142,7 +142,7 @@ class CodeMutationsKind(TaskKind):
 
         sandbox.run_many(jobs, on_result=done)
 
-    def _write(self, ctx, s, mp, gen, results) -> None:
+    def _write(self, ctx: RunContext, s, mp, gen, results) -> None:
         slots = range(len(gen.texts))
         verdicts = {o: [results[(j, o)].verdict for j in slots] for o in sorted({o for _, o in results})}
         rec = {

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..tasks import TaskConfig
+from ..context import RunContext
+from ..kind import TaskConfig, TaskKind
 from ..tournaments.csd import TIEBREAKS, CSDResult, csd_summary, plot_fsa, simulate
 from ..tournaments.scores import NORMALIZATIONS, load_scores, select
-from . import TaskKind
 
 
 class CSDConfig(TaskConfig):
@@ -41,7 +41,7 @@ class CSDKind(TaskKind):
     def samples(self) -> list[dict]:
         return [{"id": str(m)} for m in self._table().index]
 
-    def run(self, samples, ctx) -> None:
+    def run(self, samples, ctx: RunContext) -> None:
         c = self.config
         if all(s["id"] in ctx.done for s in samples):
             return

@@ -23,8 +23,8 @@ from ..metrics import mean_metric
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..sensitivity import bootstrap_ci, spread_interval
 from .mcq import MCQSample
-from . import TaskKind
-from ..tasks import TaskConfig
+from ..context import RunContext
+from ..kind import TaskConfig, TaskKind
 
 
 class FormatSpreadConfig(TaskConfig):
@@ -108,7 +108,7 @@ class FormatSpreadKind(TaskKind):
         pred = int(np.argmax(score))
         return {"loglikelihoods": ll.tolist(), "pred": pred}, float(pred == gold)
 
-    def run(self, samples, ctx) -> None:
+    def run(self, samples, ctx: RunContext) -> None:
         c = self.config
         formats, self.pairs = self.formats(ctx.out, max(len(s["options"]) for s in samples))
         self.formats_ = formats

@@ -10,8 +10,8 @@ from ..judging import (LABELS, Combine, JudgePair, Protocol, VerdictMode, combin
 from ..judging.data import DataFormat, load_pairs
 from ..judging.quality import CLASSES, confusion, judge_quality
 from ..requests import GenerationConfig
-from ..tasks import TaskConfig
-from . import TaskKind
+from ..context import RunContext
+from ..kind import TaskConfig, TaskKind
 
 
 class JudgeConfig(TaskConfig):
@@ -37,7 +37,7 @@ class JudgeKind(TaskKind):
     def samples(self) -> list[dict]:
         return load_pairs(self.spec.data_path, self.config.data_format)
 
-    def run(self, samples, ctx) -> None:
+    def run(self, samples, ctx: RunContext) -> None:
         c = self.config
         gen = GenerationConfig(max_tokens=c.max_tokens, temperature=0.0, seed=self.seed)
         units = []

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..metrics import mean_metric
 from ..requests import LoglikelihoodRequest
-from ..tasks import TaskConfig
-from . import TaskKind
+from ..context import RunContext
+from ..kind import TaskConfig, TaskKind
 
 
 class MCQConfig(TaskConfig):
@@ -41,7 +41,7 @@ class MCQKind(TaskKind):
     primary_metric = "acc"
     Sample = MCQSample
 
-    def prompt(self, sample: dict, ctx) -> tuple[str, list[str]]:
+    def prompt(self, sample: dict, ctx: RunContext) -> tuple[str, list[str]]:
         """(context, continuations): raw text, or the chat prompt up to the assistant turn."""
         c = self.config
         framed = c.framed(c.template.format(**sample))
@@ -49,7 +49,7 @@ class MCQKind(TaskKind):
             return ctx.backend.render_chat(framed), list(sample["options"])
         return framed, [c.target_delimiter + o for o in sample["options"]]
 
-    def run(self, samples, ctx) -> None:
+    def run(self, samples, ctx: RunContext) -> None:
         units = []
         for s in samples:
             if str(s["id"]) in ctx.done:

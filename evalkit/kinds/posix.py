@@ -23,8 +23,9 @@ from ..metrics import mean_metric
 from ..perturb import PERTURBATIONS, PromptBuilder, labels
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..sensitivity import label_metrics, mean_with_bootstrap, psi
-from ..tasks import TaskConfig, read_jsonl
-from . import TaskKind
+from ..context import RunContext
+from ..kind import TaskConfig, TaskKind
+from ..readers import read_jsonl
 
 Perturbation = Literal["spelling", "template", "paraphrase", "robustness", "mixed", "user"]
 assert set(Perturbation.__args__) == set(PERTURBATIONS)
@@ -126,7 +127,7 @@ class PosixKind(TaskKind):
             return LoglikelihoodRequest(messages=framed, continuation_ids=response_ids)
         return LoglikelihoodRequest(context=framed, continuation_ids=response_ids)
 
-    def _add_generated_paraphrases(self, samples: list[dict], ctx) -> list[dict]:
+    def _add_generated_paraphrases(self, samples: list[dict], ctx: RunContext) -> list[dict]:
         """Stage 0: sampled rewrites from the model, checked with MiniLM; returns updated sample copies."""
         from ..embeddings import cosine_similarity
         from ..seeding import derive_seed
@@ -166,7 +167,7 @@ class PosixKind(TaskKind):
                             "paraphrase_sources": ["shipped"] * len(shipped) + ["model"] * len(kept), "paraphrase_checks": checks})
         return updated
 
-    def run(self, samples, ctx) -> None:
+    def run(self, samples, ctx: RunContext) -> None:
         c = self.config
         if not ctx.backend.scores_token_ids:  # say so before generating anything
             raise EvalkitError(f"task kind 'posix' scores the model's own response tokens; backend '{ctx.backend.name}' cannot")

@@ -28,10 +28,10 @@ from ..judging import (LABELS, Combine, JudgePair, Protocol, VerdictMode, combin
 from ..metrics import mean_metric
 from ..requests import GenerateRequest, GenerationConfig
 from ..seeding import rng
-from ..tasks import TaskConfig
+from ..context import RunContext
+from ..kind import TaskConfig, TaskKind
 from ..tournaments.live_swiss import Standings, n_rounds, pair_round
 from ..tournaments.ratings import bradley_terry, win_rate
-from . import TaskKind
 
 
 class Player(BaseModel):
@@ -102,7 +102,7 @@ class TournamentKind(TaskKind):
             return GenerateRequest(messages=msgs, config=cfg)
         return GenerateRequest(prompt=(p.system_prompt + "\n\n" if p.system_prompt else "") + text, config=cfg)
 
-    def run(self, samples, ctx) -> None:
+    def run(self, samples, ctx: RunContext) -> None:
         c = self.config
         # stage 1: every player's response to every prompt; one stage for the model itself, one per adapter
         def write(u, res):
@@ -137,7 +137,7 @@ class TournamentKind(TaskKind):
                 self._round(r, rounds, samples, responses, st, judge_backend, ctx)
         self.standings = st
 
-    def _round(self, r, rounds, samples, responses, st, judge_backend, ctx) -> None:
+    def _round(self, r, rounds, samples, responses, st, judge_backend, ctx: RunContext) -> None:
         """Pair by standing, judge every match's prompts (one stage), then record the results in `st`."""
         c, names = self.config, [p.name for p in self.players]
         judge_cfg = GenerationConfig(max_tokens=c.judge_max_tokens, temperature=0.0, seed=self.seed)
@@ -178,7 +178,7 @@ class TournamentKind(TaskKind):
         if bye is not None:
             st.give_bye(bye)
 
-    def _write_battle(self, ctx, unit, results) -> None:
+    def _write_battle(self, ctx: RunContext, unit, results) -> None:
         s, variant, r, a, b, pair, os_ = unit
         if self.config.judge_verdict == "logprob":
             n = len(LABELS[self.template.format])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..tasks import iter_jsonl
+from ..readers import iter_jsonl
 from .sources import Source
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import EvalkitError
-from ..tasks import iter_jsonl
+from ..readers import iter_jsonl
 from .ratings import check_battles
 
 COLUMNS = ["model_a", "model_b", "winner", "score", "len_a", "len_b"]

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EvalkitError, did_you_mean
-from ..tasks import parse_yaml
+from ..readers import parse_yaml
 
 NORMALIZATIONS = ("none", "zscore", "minmax", "rank")
 LM_EVAL_DEFAULT_METRIC = "acc,none"

@@ -23,7 +23,7 @@ from typing import Annotated, Callable, Literal, Union, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from ..errors import EvalkitError, did_you_mean
-from ..tasks import read_jsonl
+from ..readers import read_jsonl
 
 # --------------------------------------------------------------------------------------------- checks
 

@@ -227,7 +227,7 @@ def _space(where: str, name: str, spec: MethodSpec, training: TrainingSpec, samp
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep YAML; relative data paths are relative to the YAML's directory."""
-    from ..tasks import load_yaml_mapping, validate
+    from ..readers import load_yaml_mapping, validate
 
     p = Path(path)
     doc = load_yaml_mapping(p, "sweep config")

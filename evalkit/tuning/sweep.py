@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import EvalkitError
 from ..seeding import derive_seed
-from ..tasks import iter_jsonl
+from ..readers import iter_jsonl
 from .config import Range, ResolvedMethod, Sweep, load_sweep
 from .report import clustered_mean, grid_stats, plots
 
@@ -46,9 +46,9 @@ class SweepResult:
 
 
 def default_out(sweep: Sweep) -> Path:
-    from ..runner import _safe
+    from ..store import safe_name
 
-    return Path("results") / "sweep" / _safe(sweep.name) / _safe(sweep.config.model) / sweep.config_hash[7:15]
+    return Path("results") / "sweep" / safe_name(sweep.name) / safe_name(sweep.config.model) / sweep.config_hash[7:15]
 
 
 def make_storage(spec: str | None, out: Path):
@@ -281,9 +281,9 @@ class SweepRunner:
         metrics["train_seconds"] = {"value": tr.seconds, "n": 1}
         metrics["unit_seconds"] = {"value": time.perf_counter() - t0, "n": 1}
         metrics["score"] = dict(metrics.get(self.sweep.score, {"value": float("nan"), "n": 0}))
-        from ..runner import _finite
+        from ..store import finite
 
-        payload = _finite({**metrics, "_per_prompt": per_prompt})
+        payload = finite({**metrics, "_per_prompt": per_prompt})
         tmp = done.with_suffix(".tmp")
         tmp.write_text(json.dumps(payload, indent=1))
         tmp.replace(done)
@@ -553,7 +553,7 @@ def run_sweep(config: str | Path, out: str | Path | None = None, storage: str | 
     """Run (or resume) a sweep; returns the output directory and summary.json's content."""
     import optuna
 
-    from ..runner import _finite, _git_revision, _now, _versions, _write_json
+    from ..store import finite, git_revision, now, package_versions, write_json
 
     sweep = load_sweep(config)
     out = Path(out) if out else default_out(sweep)
@@ -567,7 +567,7 @@ def run_sweep(config: str | Path, out: str | Path | None = None, storage: str | 
     st = make_storage(storage, out)
     import importlib.metadata as md
 
-    versions = _versions()
+    versions = package_versions()
     for p in _TUNE_PACKAGES:
         try:
             versions[p] = md.version(p)
@@ -577,21 +577,21 @@ def run_sweep(config: str | Path, out: str | Path | None = None, storage: str | 
                 "config_hash": sweep.config_hash, "data": str(sweep.data_path), "model": sweep.config.model,
                 "storage": storage or str(out / "optuna.journal"), "score": sweep.score,
                 "studies": [f"{sweep.name}/{m.name}" for m in sweep.methods], "versions": versions,
-                "git_revision": _git_revision(), "status": "running", "updated": _now()}
-    manifest.setdefault("started", _now())
-    _write_json(manifest_path, manifest)
+                "git_revision": git_revision(), "status": "running", "updated": now()}
+    manifest.setdefault("started", now())
+    write_json(manifest_path, manifest)
     runner = SweepRunner(sweep, out, st, cache=cache, quiet=quiet)
     manifest["model_path"], manifest["weights_hash"] = runner.base.path, runner.base.weights_hash
     try:
         complete = runner.run()
     except BaseException:
-        manifest.update(status="failed", updated=_now())
-        _write_json(manifest_path, manifest)
+        manifest.update(status="failed", updated=now())
+        write_json(manifest_path, manifest)
         raise
     finally:
         runner.close()
     summary = build_summary(sweep, st, out, complete)
-    _write_json(out / "summary.json", summary)
-    manifest.update(status="complete" if complete else "partial", finished=_now(), updated=_now())
-    _write_json(manifest_path, manifest)
-    return SweepResult(out, _finite(summary))
+    write_json(out / "summary.json", summary)
+    manifest.update(status="complete" if complete else "partial", finished=now(), updated=now())
+    write_json(manifest_path, manifest)
+    return SweepResult(out, finite(summary))

