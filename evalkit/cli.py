@@ -286,26 +286,37 @@ def swiss(
     seed: int = typer.Option(0, "--seed"),
     tiebreak: str = typer.Option("random", "--tiebreak", help="Ties at the elimination cut: random (the paper) | index (the authors' code)."),
     normalize: str = typer.Option("none", "--normalize", help="Per-benchmark scores: none (raw, the paper) | zscore | minmax | rank."),
-    metric: Optional[str] = typer.Option(None, "--metric", help="Metric for result files (evalkit: default the first; lm-eval: default acc,none)."),
+    metric: Optional[List[str]] = typer.Option(None, "--metric", help="BENCHMARK=METRIC[,FILTER] (repeatable), or one METRIC for the rest (default: each benchmark's first metric)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Output directory (default results/swiss/<rounds file stem>)."),
     as_json: bool = JSON_OPT,
 ):
     """Competitive Swiss-System Dynamics: expected Swiss-round score per model and its failure sensitivity."""
     from .tournaments.csd import parse_elims, run_swiss
+    from .tournaments.scores import parse_metrics
 
     s, outdir = run_swiss(scores, rounds, n_runs=n_runs, elims=parse_elims(elim), seed=seed, tiebreak=tiebreak,
-                          normalize=normalize, metric=metric, out=output)
+                          normalize=normalize, metric=parse_metrics(metric), out=output)
     if as_json:
         print(json.dumps({"out": str(outdir), **s}, indent=2))
         return
+    # 80 columns: E[S] per T as bare numbers, the Monte Carlo s.e. (the same order for every cell) once below
     keys = [str(t) for t in s["elims"]]
-    table = Table(title=f"CSD · {s['task']} · {len(s['rounds'])} rounds · {s['n_runs']:,} runs · tiebreak {s['tiebreak']} · sorted by T={max(s['elims'])}")
-    for col in ("#", "model", *(f"E[S] T={k}" for k in keys), "FSA drop"):
-        table.add_column(col, no_wrap=True)
+    se = max(e["mc_stderr"][k] for e in s["entries"] for k in keys)
+    table = Table(title=f"CSD · {s['task']} · {len(s['rounds'])} rounds · {s['n_runs']:,} runs", title_justify="left",
+                  caption=f"E[S] at elimination T (models cut per round), Monte Carlo s.e. <= {se:.3f}; "
+                          f"sorted by T={max(s['elims'])}; tiebreak {s['tiebreak']}", caption_justify="left")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("model", overflow="fold", ratio=1)
+    for k in keys:
+        table.add_column(f"T={k}", justify="right", no_wrap=True)
+    table.add_column("FSA drop", justify="right", no_wrap=True)
     for pos, e in enumerate(s["entries"], 1):
-        cells = [f"{e['E_S'][k]:.3f} ± {e['mc_stderr'][k]:.3f}" for k in keys]
-        table.add_row(str(pos), e["model"], *cells, "" if e["fsa_drop"] is None else f"{e['fsa_drop']:+.3f}")
+        table.add_row(str(pos), e["model"], *(f"{e['E_S'][k]:.3f}" for k in keys), "" if e["fsa_drop"] is None else f"{e['fsa_drop']:+.3f}")
     out.print(table)
+    scored = ", ".join(f"{b['name']} {b['metric']}" + ("" if b["higher_is_better"] is not False else " (lower is better)")
+                       for b in s.get("benchmarks", []) if b.get("metric"))
+    if scored:
+        out.print(f"scored by: {scored}")
     out.print(f"results: {outdir}")
 
 
@@ -368,7 +379,7 @@ def export_leaderboard(
 
 @app.command()
 def report(
-    results: List[str] = typer.Argument(..., help="Result dirs (searched recursively), summary.json / ranking.json / leaderboard JSON files, or globs."),
+    results: List[str] = typer.Argument(..., help="Result dirs (searched recursively), summary.json / ranking.json / leaderboard JSON / lm-eval results_*.json files, or globs."),
     output: str = typer.Option(..., "-o", "--output", help="HTML file to write."),
     title: str = typer.Option("evalkit report", "--title", help="Page title."),
 ):
@@ -438,7 +449,7 @@ def bench(
 
 @app.command()
 def view(
-    results: List[str] = typer.Argument(..., help="Result dirs (searched recursively), summary.json / ranking.json / leaderboard JSON files, or globs."),
+    results: List[str] = typer.Argument(..., help="Result dirs (searched recursively), summary.json / ranking.json / leaderboard JSON / lm-eval results_*.json files, or globs."),
     port: int = typer.Option(8765, "--port", help="Port on 127.0.0.1 (0: any free port)."),
 ):
     """Browse stored results in a local, read-only web app on 127.0.0.1 (runs, metrics, plots, per-sample records,

@@ -181,54 +181,32 @@ class _Models:
         return i
 
     def name(self, key: int) -> str:
+        from .models import display_name
+
         g = self.groups[key]
-        return g["display"] or g["names"][0]
+        return g["display"] or display_name(g["names"][0])  # a path named only by lm-eval: its folder name, the path an alias
 
     def aliases(self, key: int) -> list[str]:
         return [n for n in self.groups[key]["names"] if n != self.name(key)]
 
 
-def _lm_eval_identity(path: Path, doc: dict) -> tuple[str, str | None, str | None]:
-    """(name, local checkpoint path, weights hash) of the model an lm-eval results file names."""
+def _lm_eval_results(path: Path, doc: dict, models: _Models) -> list[_Result]:
+    """One candidate result per (task, metric) of an lm-eval file (evalkit.results.read_lm_eval), metrics
+    in the file's order; the leaderboard keeps, per task, the first metric every model reports."""
     from .models import weights_hash
+    from .results import read_lm_eval
 
-    cfg = doc.get("config") or {}
-    name = doc.get("model_name") or cfg.get("model_args") or cfg.get("model")
-    if not isinstance(name, str) or not name:
-        raise EvalkitError(f"{path}: field 'model_name': an lm-eval results file needs the model name")
-    args = cfg.get("model_args")
-    if isinstance(args, str):
-        args = dict(kv.partition("=")[::2] for kv in args.split(",") if "=" in kv)
-    local = (args or {}).get("pretrained") if isinstance(args, dict) else None
-    local = local if isinstance(local, str) and Path(local).is_dir() else (name if Path(name).is_dir() else None)
+    res = read_lm_eval(path, doc)
     weights = None
-    if local:
+    if res.local:
         try:
-            weights = weights_hash(Path(local))
+            weights = weights_hash(Path(res.local))
         except EvalkitError:
             pass
-    return name, local, weights
-
-
-def _lm_eval_results(path: Path, doc: dict, models: _Models) -> list[_Result]:
-    """One candidate result per (task, metric) of an lm-eval file, metrics in the file's order; the
-    leaderboard keeps, per task, the first metric every model reports."""
-    name, local, weights = _lm_eval_identity(path, doc)
-    key = models.key(name, local, weights, evalkit=False)
-    out = []
-    for task, metrics in (doc.get("results") or {}).items():
-        if not isinstance(metrics, dict):
-            raise EvalkitError(f"{path}: field 'results.{task}': expected an object of metrics")
-        hib = (doc.get("higher_is_better") or {}).get(task) or {}
-        n = ((doc.get("n-samples") or {}).get(task) or {}).get("effective")
-        for k, v in metrics.items():
-            metric, _, filt = k.partition(",")
-            if not filt or metric.endswith("_stderr") or _num(v) is None:
-                continue
-            direction = hib.get(metric) if isinstance(hib.get(metric), bool) else metric_info(metric).higher_is_better
-            out.append(_Result(task, key, metric if filt == "none" else k, direction, float(v),
-                               stderr=_num(metrics.get(f"{metric}_stderr,{filt}")), n=n if isinstance(n, int) else None, path=path))
-    return out
+    key = models.key(res.model, res.local, weights, evalkit=False)
+    return [_Result(task, key, m.metric if m.filter == "none" else m.key, m.higher_is_better, m.value, stderr=m.stderr,
+                    n=res.n[task], path=path)
+            for task, metrics in res.tasks.items() for m in metrics if m.value is not None]
 
 
 def _evalkit_result(path: Path, doc: dict, models: _Models) -> _Result:
@@ -466,6 +444,8 @@ def _fmt(x) -> str:
 
 
 def build_leaderboard(paths, n_boot: int = N_BOOT, seed: int = 0) -> dict:
+    from .results import is_lm_eval
+
     models = _Models()
     results: list[_Result] = []
     rankings: list[dict] = []
@@ -476,7 +456,7 @@ def build_leaderboard(paths, n_boot: int = N_BOOT, seed: int = 0) -> dict:
         raise EvalkitError(f"{' '.join(map(str, paths))}: no summary.json, ranking.json or results_*.json found")
     for path in sources:
         doc = _read(path)
-        if "results" in doc and "schema" not in doc:  # lm-eval
+        if is_lm_eval(doc):
             results += _lm_eval_results(path, doc, models)
             if isinstance(doc.get("date"), (int, float)):
                 from datetime import datetime, timezone

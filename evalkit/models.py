@@ -218,6 +218,21 @@ def resolve_model(name: str, remote: bool = False) -> ModelSpec:
     raise did_you_mean("model", name, NAMED)
 
 
+def display_name(name: str) -> str:
+    """How tables label a model: a registry name stays, as does an `org/name` hub id; a local checkpoint
+    directory is shown by its registry name when it is a named model's build, else by its folder name."""
+    if name in NAMED:
+        return name
+    p = Path(name).expanduser()
+    if not (name.startswith(("/", ".", "~")) or p.is_dir()):
+        return name  # a hub id or an API model name
+    p = p.resolve()
+    for named in NAMED:
+        if p == _named_dir(named).resolve():
+            return named
+    return p.name or name
+
+
 def list_models() -> list[dict]:
     rows = []
     for name, named in NAMED.items():

@@ -297,12 +297,13 @@ def test_lm_eval_loader(tmp_path):
     _lm_eval_file(tmp_path / "b" / "results_2025-01-02T00-00-00.json", {"pretrained": "ignored"},
                   {"arc_easy": {"acc,none": 0.71, "acc_stderr,none": 0.01, "acc_norm,none": 0.65},
                    "gsm8k": {"exact_match,strict-match": 0.30}}, model_name="org/model-b")
-    df = load_scores([tmp_path])
+    df = load_scores([tmp_path])  # each task's first metric
     assert df.loc["org/model-a", "arc_easy"] == 0.61 and df.loc["org/model-b", "arc_easy"] == 0.71
+    assert df.loc["org/model-a", "gsm8k"] == 0.12 and df.attrs["metric"] == {"arc_easy": "acc", "gsm8k": "exact_match,strict-match"}
     assert load_scores(str(tmp_path / "*" / "results_*.json"), metric="acc_norm").loc["org/model-b", "arc_easy"] == 0.65
     with pytest.raises(EvalkitError, match=r"results_2025-01-01T00-00-00\.json: field 'results\.gsm8k\.acc,none': missing "
-                                           r"\(has: exact_match,strict-match\); choose one with --metric"):
-        select(df, [["gsm8k"]])
+                                           r"\(has: exact_match,strict-match\); choose one with --metric gsm8k=METRIC"):
+        select(load_scores(tmp_path, metric="acc"), [["gsm8k"]])
     gsm = load_scores(tmp_path, metric="exact_match,strict-match")
     assert gsm.loc["org/model-a", "gsm8k"] == 0.12
 

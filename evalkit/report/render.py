@@ -20,7 +20,8 @@ from . import plots
 from .sources import Source
 from .style import CSS
 
-KIND_ORDER = ["posix", "formatspread", "code_mutations", "code_agent", "judge", "tournament", "ranking", "csd", "sweep", "mcq"]
+KIND_ORDER = ["posix", "formatspread", "code_mutations", "code_agent", "judge", "tournament", "ranking", "csd", "sweep", "mcq",
+              "lm_eval"]
 KIND_TITLES = {
     "posix": "POSIX prompt sensitivity",
     "formatspread": "FormatSpread",
@@ -32,6 +33,7 @@ KIND_TITLES = {
     "csd": "Competitive Swiss-System Dynamics",
     "sweep": "preference-tuning sweep",
     "mcq": "multiple choice",
+    "lm_eval": "lm-evaluation-harness results",
     "code_exec": "code execution",
     "incomplete": "unfinished run",
     "bench": "backend throughput",
@@ -53,6 +55,8 @@ KIND_ABOUT = {
     "sweep": "A preference-tuning hyperparameter sweep: each method's score over the whole grid, not only at its best "
     "configuration, and the best configuration re-run on held-out seeds.",
     "mcq": "Multiple-choice accuracy by option log-likelihood.",
+    "lm_eval": "A task's metrics as an lm-evaluation-harness results file reports them (the first filter's under the metric's "
+    "name, every filter's in the breakdown; ± lm-eval's stderr).",
     "bench": "Throughput of a backend over a space of its inference options (`evalkit bench`): every measured point with the "
     "spread over its repeats, the defaults, the best point as -B flags and its ratio to the defaults.",
 }
@@ -604,7 +608,7 @@ def kind_details(src: Source) -> str:
                 out.append(f"<h4>SFT reference: {esc(name)}</h4>" + metrics_table(ms))
     elif k == "bench":
         out.append(bench_details(src))
-    elif k not in KIND_TITLES or k in ("code_exec", "mcq"):
+    elif k not in KIND_TITLES or k in ("code_exec", "mcq", "lm_eval"):
         extras = [(key, esc(_compact(v))) for key, v in d.items() if key not in _STD_KEYS]
         out.append(kv_table(extras))
     return "".join(out)
@@ -658,7 +662,7 @@ def run_article(page: Page, src: Source) -> str:
     ]
     if src.manifest:
         parts.append(manifest_block(page, aid, src.manifest))
-    elif src.kind not in ("csd", "ranking"):
+    elif src.kind not in ("csd", "ranking", "lm_eval"):
         parts.append('<p class="muted">No manifest.json beside this file.</p>')
     if src.kind == "incomplete":
         parts.append(

@@ -2,8 +2,9 @@
 
 A source is one JSON document: an evalkit run's `summary.json` (any kind, `evalkit swiss` and
 `evalkit sweep` included), an `evalkit rank` `ranking.json`, an `evalkit bench` `bench.json`, an `evalkit.leaderboard/v1` or `/v2` file, or the
-`manifest.json` of a run that never wrote a summary (running or failed). Directories are searched
-recursively; globs are expanded. Anything malformed is an EvalkitError that names the file and field.
+`manifest.json` of a run that never wrote a summary (running or failed), or an lm-eval `results_*.json`
+(one source per task, kind 'lm_eval', read by evalkit.results.read_lm_eval into a summary's shape). Directories
+are searched recursively; globs are expanded. Anything malformed is an EvalkitError that names the file and field.
 """
 
 from __future__ import annotations
@@ -158,6 +159,34 @@ def _check_csd(path: Path, doc: dict) -> None:
             raise EvalkitError(f"{path}: field 'entries.{i}.fsa_drop': expected a number or null")
 
 
+def lm_eval_sources(path: Path, doc: dict) -> list[Source]:
+    """An lm-eval results file as one summary-shaped source per task: its metrics named as in its
+    `metric_list`, the first filter's under the bare name, every filter's under `breakdown.filter`
+    (as evalkit's own lm-eval runs write them)."""
+    from ..models import display_name
+    from ..results import read_lm_eval
+
+    res = read_lm_eval(path, doc)
+    cfg = doc.get("config") if isinstance(doc.get("config"), dict) else {}
+    out = []
+    for task, metrics in res.tasks.items():
+        first = metrics[0].filter if metrics else "none"
+        by_filter: dict[str, dict] = {}
+        for m in metrics:
+            by_filter.setdefault(m.filter, {})[m.metric] = {"value": m.value, "stderr": m.stderr, "n": res.n[task],
+                                                            "higher_is_better": m.higher_is_better}
+        summary = {
+            "task": task, "kind": "lm_eval", "model": display_name(res.model), "backend": cfg.get("model"),
+            "n_samples": res.n[task], "metrics": by_filter.get(first, {}),
+            "breakdown": {"filter": by_filter} if len(by_filter) > 1 else {},
+            "lm_eval_model": res.model, "model_args": cfg.get("model_args"),
+            "n_shot": (doc.get("n-shot") or {}).get(task) if isinstance(doc.get("n-shot"), dict) else None,
+            "lm_eval_version": doc.get("lm_eval_version"),
+        }
+        out.append(Source("lm_eval", path, {k: v for k, v in summary.items() if v is not None}))
+    return out
+
+
 def _manifest(path: Path) -> dict | None:
     m = path.parent / "manifest.json"
     if not m.is_file():
@@ -168,9 +197,9 @@ def _manifest(path: Path) -> dict | None:
     return doc
 
 
-def classify(path: Path) -> Source:
-    """The source a JSON file holds (by its `schema`), checked."""
-    doc = _read_json(path)
+def classify(path: Path, doc: Any = _MISSING) -> Source:
+    """The source a JSON file holds (by its `schema`), checked (`doc`: the file's JSON, when already read)."""
+    doc = _read_json(path) if doc is _MISSING else doc
     if not isinstance(doc, dict):
         raise EvalkitError(f"{path}: expected a JSON object")
     schema = doc.get("schema")
@@ -213,6 +242,8 @@ def _schema(path: Path):
 
 def discover(paths) -> list[Source]:
     """Every source under the given files, directories and globs, each once."""
+    from ..results import is_lm_eval
+
     if isinstance(paths, (str, Path)):
         paths = [paths]
     files: list[Path] = []
@@ -225,6 +256,7 @@ def discover(paths) -> list[Source]:
                 files.append(hp)
                 continue
             files += sorted(f for pat in ("summary.json", "ranking.json", "bench.json") for f in hp.rglob(pat))
+            files += [f for f in sorted(hp.rglob("results_*.json")) if is_lm_eval(_read_json(f))]  # lm-eval's, by content
             # by name only: kept when the content says it is ours
             files += [f for f in sorted(hp.rglob("*leaderboard*.json")) if _schema(f) in LEADERBOARDS]
             # runs that never finished: a manifest with no summary beside it
@@ -235,11 +267,12 @@ def discover(paths) -> list[Source]:
             ]
     sources, seen = [], set()
     for f in files:
-        src = classify(f)
-        key = src.path.resolve()
-        if key not in seen:
-            seen.add(key)
-            sources.append(src)
+        doc = _read_json(f)
+        for src in lm_eval_sources(f, doc) if is_lm_eval(doc) else [classify(f, doc)]:
+            key = (src.path.resolve(), src.task if src.kind == "lm_eval" else "")
+            if key not in seen:
+                seen.add(key)
+                sources.append(src)
     if not sources:
         raise EvalkitError(f"{' '.join(map(str, paths))}: no summary.json, ranking.json, leaderboard JSON or run manifest found")
     return sources

@@ -361,7 +361,7 @@ def simulate_loop(scores, rounds, n_runs: int = 100_000, elims: Sequence[int] = 
 
 
 def csd_summary(result: CSDResult, models: Sequence[str], rounds: Sequence[Sequence[str]], *, task: str = "csd",
-                normalize: str = "none", sources: Sequence[str] = ()) -> dict:
+                normalize: str = "none", sources: Sequence[str] = (), benchmarks: Sequence[dict] | None = None) -> dict:
     """The `csd` summary.json (DESIGN.md §3): entries per model plus generic metrics/breakdown.
 
     `breakdown.model.<name>` repeats E_S per T as `E_S_T<k>` metrics ({value, stderr, n}) and the
@@ -399,6 +399,7 @@ def csd_summary(result: CSDResult, models: Sequence[str], rounds: Sequence[Seque
         "tiebreak": result.tiebreak,
         "normalize": normalize,
         "sources": list(sources),
+        **({"benchmarks": list(benchmarks)} if benchmarks is not None else {}),
     }
 
 
@@ -486,10 +487,11 @@ def parse_elims(text: str) -> list[int]:
 
 
 def run_swiss(scores: Sequence[str | Path], rounds: str | Path, *, n_runs: int = 100_000, elims: Sequence[int] = (0, 1, 2),
-              seed: int = 0, tiebreak: str = "random", normalize: str = "none", metric: str | None = None,
+              seed: int = 0, tiebreak: str = "random", normalize: str = "none", metric=None,
               out: str | Path | None = None) -> tuple[dict, Path]:
     """`evalkit swiss`: load the score table and rounds, simulate, write OUT/summary.json,
-    OUT/entries.csv and the plots. Returns (summary, OUT); OUT defaults to results/swiss/<rounds stem>."""
+    OUT/entries.csv and the plots. Returns (summary, OUT); OUT defaults to results/swiss/<rounds stem>.
+    `metric`: as load_scores takes it (one name, or {benchmark: name})."""
     from .scores import NORMALIZATIONS, load_rounds, load_scores, select
 
     if normalize not in NORMALIZATIONS:
@@ -500,10 +502,12 @@ def run_swiss(scores: Sequence[str | Path], rounds: str | Path, *, n_runs: int =
         raise EvalkitError(f"--n: must be >= 2, got {n_runs}")
     round_names = load_rounds(rounds)
     table = load_scores(scores, metric=metric)
-    matrix, round_idx, models, _ = select(table, round_names, normalize_how=normalize, rounds_file=rounds)
+    matrix, round_idx, models, used = select(table, round_names, normalize_how=normalize, rounds_file=rounds)
     result = simulate(matrix, round_idx, n_runs=n_runs, elims=elims, tiebreak=tiebreak, seed=seed)
+    benchmarks = [{"name": b, "metric": table.attrs["metric"].get(b), "higher_is_better": table.attrs["higher_is_better"].get(b, True)}
+                  for b in used]  # what each benchmark was scored by
     summary = csd_summary(result, models, round_names, task=Path(rounds).stem, normalize=normalize,
-                          sources=table.attrs.get("sources", []))
+                          sources=table.attrs.get("sources", []), benchmarks=benchmarks)
     out = Path(out) if out else Path("results") / "swiss" / Path(rounds).stem
     write_outputs(summary, out)
     return summary, out

@@ -4,11 +4,15 @@ Sources (any mix; each cell must come from exactly one file):
 - a CSV with a `model` column and one column per benchmark (empty / NA / nan cells are missing;
   lines starting with `#` are comments);
 - evalkit run directories (or their summary.json / a parent directory / a glob): benchmark = the
-  run's task, score = `metric` (default: the summary's first metric);
-- lm-eval `results_*.json` files (or directories holding them): benchmark = each key of
-  `results`, score = `results[task]["<metric>,<filter>"]` (default `acc,none`; `metric="acc_norm"`
-  means `acc_norm,none`), model = `model_name`, else the name lm-eval derives from
-  `config.model_args` (peft=, delta=, pretrained=, model=, path=, engine=), else `config.model`.
+  run's task, score = its `metric` (default: the summary's first metric);
+- lm-eval `results_*.json` files (or directories holding them), read by evalkit.results.read_lm_eval:
+  benchmark = each key of `results`, score = `results[task]["<metric>,<filter>"]` (default: the
+  task's first metric, which lm-eval writes first: its first `metric_list` entry under its first
+  filter; `acc_norm` means `acc_norm,none`).
+`metric` may name one per benchmark (`--metric gsm8k=exact_match,strict-match`). Models are labelled by
+name (evalkit.models.display_name: a checkpoint path by its registry name or folder name). Each
+benchmark's direction is its metric's (the file's `higher_is_better`, else evalkit.metrics; a CSV
+column is higher-is-better): a lower-is-better one plays negated, one without a direction is refused.
 
 A missing cell is only an error when a round uses that benchmark; the error names the file and
 field. Normalisation is per benchmark across the models of the table:
@@ -25,7 +29,7 @@ import glob
 import json
 import math
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,33 +38,44 @@ from ..errors import EvalkitError, did_you_mean
 from ..readers import parse_yaml
 
 NORMALIZATIONS = ("none", "zscore", "minmax", "rank")
-LM_EVAL_DEFAULT_METRIC = "acc,none"
 _MISSING = {"", "na", "nan", "n/a", "none", "null"}
 
 
 class _Cells:
-    """Collects (model, benchmark) -> score with the file each came from, and why a cell is empty."""
+    """Collects (model, benchmark) -> score with the file each came from, and why a cell is empty;
+    per benchmark the metric that scores it and its direction (one for every model)."""
 
     def __init__(self):
         self.value: dict[tuple[str, str], float] = {}
         self.where: dict[tuple[str, str], str] = {}
         self.missing: dict[tuple[str, str], str] = {}
-        self.models: dict[str, str] = {}  # name -> first file that has it
+        self.models: dict[str, str] = {}  # label -> first file that has it
+        self.raw: dict[str, set[str]] = {}  # label -> the names the files give it (a path, a registry name)
         self.benchmarks: dict[str, str] = {}
+        self.metric: dict[str, tuple[str | None, bool | None, str]] = {}  # benchmark -> (metric, higher_is_better, file)
         self.sources: list[str] = []
 
-    def add(self, model: str, bench: str, value: float | None, where: str, why: str = "") -> None:
+    def add(self, model: str, bench: str, value: float | None, where: str, why: str = "", *,
+            metric: str | None = None, higher_is_better: bool | None = True, raw: str | None = None) -> None:
         self.models.setdefault(model, where)
+        self.raw.setdefault(model, set()).add(raw or model)
         self.benchmarks.setdefault(bench, where)
         cell = (model, bench)
         if cell in self.value or cell in self.missing:
             other = self.where[cell]
-            raise EvalkitError(f"{where}: model '{model}' on benchmark '{bench}' is also given by {other}; pass only one of them")
+            names = f" ({', '.join(sorted(self.raw[model]))})" if len(self.raw[model]) > 1 else ""
+            raise EvalkitError(f"{where}: model '{model}'{names} on benchmark '{bench}' is also given by {other}; pass only one of them")
         self.where[cell] = where
         if value is None:
             self.missing[cell] = why or f"{where}: field '{bench}': no score for model '{model}'"
-        else:
-            self.value[cell] = value
+            return
+        self.value[cell] = value
+        old = self.metric.get(bench)
+        if old is None or (old[0] is None and metric is not None):  # a CSV column names no metric: the file's does
+            self.metric[bench] = (metric, higher_is_better, where)
+        elif metric is not None and old[0] != metric:  # one benchmark, two metrics: no common scale
+            raise EvalkitError(f"{where}: benchmark '{bench}' is scored by '{metric}' here but by '{old[0]}' in {old[2]}; "
+                               f"choose one with --metric {bench}=METRIC")
 
     def frame(self) -> pd.DataFrame:
         models, benches = list(self.models), list(self.benchmarks)
@@ -73,6 +88,8 @@ class _Cells:
         df.attrs["missing"] = {f"{m}\x1f{b}": why for (m, b), why in self.missing.items()}
         df.attrs["model_source"] = dict(self.models)
         df.attrs["benchmark_source"] = dict(self.benchmarks)
+        df.attrs["metric"] = {b: m for b, (m, _, _) in self.metric.items()}
+        df.attrs["higher_is_better"] = {b: h for b, (_, h, _) in self.metric.items()}
         return df
 
     def label(self) -> str:
@@ -131,45 +148,42 @@ def _read_csv(path: Path, cells: _Cells) -> None:
             cells.add(model, h, _number(raw, where), f"{path}:{line}", f"{where}: no score for model '{model}'")
 
 
-def _lm_eval_model(doc: dict) -> str | None:
-    """`model_name`, else what lm-eval's GeneralConfigTracker derives from config.model_args
-    (first of peft=, delta=, pretrained=, model=, path=, engine=), else config.model."""
-    if doc.get("model_name"):
-        return str(doc["model_name"])
-    cfg = doc.get("config") or {}
-    args = cfg.get("model_args")
-    for key in ("peft", "delta", "pretrained", "model", "path", "engine"):
-        if isinstance(args, dict) and args.get(key):
-            return str(args[key])
-        if isinstance(args, str):
-            for part in args.split(","):
-                k, _, v = part.partition("=")
-                if k.strip() == key and v.strip():
-                    return v.strip()
-    return str(cfg["model"]) if cfg.get("model") else None
+def _metric_for(metric, bench: str) -> str | None:
+    """The metric asked for on one benchmark: `metric` is None, one name for every benchmark, or a mapping
+    {benchmark: name} where the key None gives the rest."""
+    if isinstance(metric, Mapping):
+        return metric.get(bench, metric.get(None))
+    return metric
 
 
-def _read_lm_eval(path: Path, doc: dict, metric: str | None, cells: _Cells) -> None:
-    key = LM_EVAL_DEFAULT_METRIC if metric is None else (metric if "," in metric else f"{metric},none")
-    model = _lm_eval_model(doc)
-    if model is None:
-        raise EvalkitError(f"{path}: field 'model_name': missing (and no pretrained=/path=/... in config.model_args, no config.model)")
-    results = doc.get("results")
-    if not isinstance(results, dict) or not results:
-        raise EvalkitError(f"{path}: field 'results': expected a non-empty mapping of task -> metrics")
-    for task, metrics in results.items():
-        field = f"results.{task}.{key}"
-        if not isinstance(metrics, dict):
-            raise EvalkitError(f"{path}: field 'results.{task}': expected a mapping of metrics")
-        if key not in metrics:
-            have = [k for k in metrics if "," in k and "_stderr" not in k]
-            why = f"{path}: field '{field}': missing (has: {', '.join(have) or 'no metrics'}); choose one with --metric"
-            cells.add(model, str(task), None, str(path), why)
-            continue
-        cells.add(model, str(task), _number(metrics[key], f"{path}: field '{field}'"), str(path))
+def _read_lm_eval(path: Path, doc: dict, metric, cells: _Cells) -> None:
+    from ..models import display_name
+    from ..results import read_lm_eval
+
+    res = read_lm_eval(path, doc)
+    model = display_name(res.model)
+    for task, metrics in res.tasks.items():
+        want = _metric_for(metric, task)
+        if want is None:  # the task's first metric_list entry: lm-eval writes it first (first filter)
+            if not metrics:
+                cells.add(model, task, None, str(path), f"{path}: field 'results.{task}': no metrics", raw=res.model)
+                continue
+            m = metrics[0]
+        else:
+            key = want if "," in want else f"{want},none"
+            m = next((x for x in metrics if x.key == key), None)
+            if m is None:
+                have = ", ".join(x.key for x in metrics) or "no metrics"
+                why = f"{path}: field 'results.{task}.{key}': missing (has: {have}); choose one with --metric {task}=METRIC"
+                cells.add(model, task, None, str(path), why, raw=res.model)
+                continue
+        cells.add(model, task, m.value, str(path), f"{path}: field 'results.{task}.{m.key}': N/A for model '{model}'",
+                  metric=m.metric if m.filter == "none" else m.key, higher_is_better=m.higher_is_better, raw=res.model)
 
 
-def _read_evalkit_run(run_dir: Path, metric: str | None, cells: _Cells) -> None:
+def _read_evalkit_run(run_dir: Path, metric, cells: _Cells) -> None:
+    from ..metrics import metric_info
+    from ..models import display_name
     from ..results import load_summaries
 
     path = run_dir / "summary.json"
@@ -185,15 +199,20 @@ def _read_evalkit_run(run_dir: Path, metric: str | None, cells: _Cells) -> None:
     top = rows[rows["axis"].isna()] if len(rows) else rows
     if not len(top):
         raise EvalkitError(f"{path}: field 'metrics': empty")
-    name = metric if metric is not None else str(top.iloc[0]["metric"])
-    hit = top[top["metric"] == name]
     task, model = str(doc["task"]), str(doc["model"])
+    want = _metric_for(metric, task)
+    name = want if want is not None else str(top.iloc[0]["metric"])
+    hit = top[top["metric"] == name]
+    label = display_name(model)
     if not len(hit):
-        why = f"{path}: field 'metrics.{name}': missing (has: {', '.join(map(str, top['metric']))}); choose one with --metric"
-        cells.add(model, task, None, str(path), why)
+        why = f"{path}: field 'metrics.{name}': missing (has: {', '.join(map(str, top['metric']))}); choose one with --metric {task}=METRIC"
+        cells.add(label, task, None, str(path), why, raw=model)
         return
-    cells.add(model, task, _number(hit.iloc[0]["value"], f"{path}: field 'metrics.{name}.value'"), str(path),
-              f"{path}: field 'metrics.{name}.value': undefined (null) for model '{model}'")
+    m = doc["metrics"].get(name) or {}
+    hib = m.get("higher_is_better") if "higher_is_better" in m else metric_info(name).higher_is_better
+    cells.add(label, task, _number(hit.iloc[0]["value"], f"{path}: field 'metrics.{name}.value'"), str(path),
+              f"{path}: field 'metrics.{name}.value': undefined (null) for model '{model}'",
+              metric=name, higher_is_better=hib, raw=model)
 
 
 def _expand(paths: Iterable[str | Path]) -> list[Path]:
@@ -208,13 +227,16 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def load_scores(paths: str | Path | Sequence[str | Path], metric: str | None = None) -> pd.DataFrame:
-    """Model x benchmark table (index `model`, one float column per benchmark; NaN = missing).
+def load_scores(paths: str | Path | Sequence[str | Path], metric: str | Mapping[str | None, str] | None = None) -> pd.DataFrame:
+    """Model x benchmark table (index `model`: each model's display name, one float column per benchmark; NaN = missing).
 
     `paths`: CSV files, evalkit run directories / summary.json files, lm-eval results_*.json files,
-    directories holding evalkit runs or lm-eval results (searched recursively), or globs. `df.attrs["sources"]` lists the files read and
-    `df.attrs["missing"]` says, per empty cell, which file and field lacked it."""
-    from ..results import _run_dirs
+    directories holding evalkit runs or lm-eval results (searched recursively), or globs. `metric`: None
+    (each benchmark's default), one metric for every benchmark, or {benchmark: metric} (the key None: the
+    rest; see parse_metrics). `df.attrs["sources"]` lists the files read, `df.attrs["missing"]` says, per
+    empty cell, which file and field lacked it, `df.attrs["metric"]` / `["higher_is_better"]` give each
+    benchmark's metric and direction."""
+    from ..results import _run_dirs, is_lm_eval
 
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -237,7 +259,7 @@ def load_scores(paths: str | Path | Sequence[str | Path], metric: str | None = N
         elif p.suffix.lower() == ".json":
             doc = _json(p)
             cells.sources.append(str(p))
-            if isinstance(doc, dict) and "results" in doc and ("config" in doc or "model_name" in doc):
+            if is_lm_eval(doc):
                 _read_lm_eval(p, doc, metric, cells)
             elif isinstance(doc, dict) and str(doc.get("schema", "")).startswith("evalkit.summary"):
                 if not (p.parent / "manifest.json").exists():
@@ -249,7 +271,28 @@ def load_scores(paths: str | Path | Sequence[str | Path], metric: str | None = N
             raise EvalkitError(f"{p}: unknown score file type (expected .csv, lm-eval results_*.json, evalkit summary.json or a directory)")
     if len(cells.models) < 2:
         raise EvalkitError(f"{cells.label()}: need scores for at least 2 models, found {len(cells.models)}")
+    for bench in metric if isinstance(metric, Mapping) else ():
+        if bench is not None and bench not in cells.benchmarks:
+            raise EvalkitError(f"--metric {bench}={metric[bench]}: {did_you_mean('benchmark', bench, cells.benchmarks)}")
     return cells.frame()
+
+
+def parse_metrics(values: Sequence[str] | None) -> str | dict[str | None, str] | None:
+    """`--metric` values: `BENCHMARK=METRIC[,FILTER]` (repeatable) and at most one bare `METRIC[,FILTER]`
+    for the benchmarks not named -> what load_scores takes."""
+    out: dict[str | None, str] = {}
+    for v in values or ():
+        bench, eq, name = v.partition("=") if "=" in v else (None, "", v)
+        bench = bench.strip() if bench is not None else None
+        if not name.strip() or (eq and not bench):
+            raise EvalkitError(f"--metric {v}: expected METRIC or BENCHMARK=METRIC (e.g. gsm8k=exact_match,strict-match)")
+        if bench in out:
+            what = f"benchmark '{bench}'" if bench else "every benchmark"
+            raise EvalkitError(f"--metric {v}: a metric for {what} is already given ({out[bench]})")
+        out[bench] = name.strip()
+    if not out:
+        return None
+    return out[None] if list(out) == [None] else out
 
 
 def _json(path: Path):
@@ -326,6 +369,14 @@ def select(df: pd.DataFrame, rounds: Sequence[Sequence[str]], *, normalize_how: 
                 where_m = df.attrs.get("model_source", {}).get(m, "another file")
                 why = f"{where_b}: field '{b}': no score for model '{m}' (the model comes from {where_m})"
             raise EvalkitError(why)
+    hib = df.attrs.get("higher_is_better", {})
+    for b in used:
+        if b in hib and hib[b] is None:
+            where = df.attrs.get("benchmark_source", {}).get(b, "scores")
+            raise EvalkitError(f"{where}: field '{b}': metric '{df.attrs['metric'][b]}' has no direction (a count or a diagnostic, "
+                               f"evalkit.metrics); choose a score with --metric {b}=METRIC")
+    # a lower-is-better metric (POSIX, perplexity) plays negated: the better model has the higher score
+    sub = sub * [(-1.0 if hib.get(b) is False else 1.0) for b in used]
     sub = normalize(sub, normalize_how)
     col = {b: k for k, b in enumerate(used)}
     return sub.to_numpy(dtype=float), [[col[b] for b in g] for g in rounds], [str(m) for m in sub.index], used

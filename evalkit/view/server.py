@@ -156,6 +156,8 @@ class Catalogue:
         e = self.entry(run_id)
         if e.src.kind == "incomplete":
             return None
+        if e.src.kind == "lm_eval":  # one task of an lm-eval results file, in a summary's shape
+            return e.src.doc
         try:
             return json.loads(e.src.path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
