@@ -138,8 +138,11 @@ def run(
     from .suite import find_suite, load_suite, run_suite
     from .tasks import parse_overrides
 
+    from .kinds.lmeval import group_members
+
     suite = find_suite(task[0], include) if len(task) == 1 else None
-    if suite is None and len(task) == 1 and len(model or []) <= 1:  # one pair: the run directory is -o
+    members = [m for t in task for m in (group_members(t) or [t])]  # an lm-eval group YAML: a suite of its tasks
+    if suite is None and members == list(task) and len(task) == 1 and len(model or []) <= 1:  # one pair: the run directory is -o
         from .runner import run as run_task
 
         mb, backend = (model[0] if model else DEFAULT_MODEL), backend or "hf"
@@ -165,7 +168,7 @@ def run(
         limit = spec.limit if limit is None else limit
         root = output or spec.output or "results"
     else:
-        tasks_, models_, root, backend = list(task), list(model or [DEFAULT_MODEL]), output or "results", backend or "hf"
+        tasks_, models_, root, backend = members, list(model or [DEFAULT_MODEL]), output or "results", backend or "hf"
     err = Console(stderr=True)
     show = not (quiet or as_json)
 

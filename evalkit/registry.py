@@ -156,6 +156,7 @@ for _name, _ref in [
     ("code_mutations", "evalkit.kinds.code_mutations:CodeMutationsKind"),
     ("code_agent", "evalkit.kinds.code_agent:CodeAgentKind"),
     ("csd", "evalkit.kinds.csd:CSDKind"),
+    ("lm_eval", "evalkit.kinds.lmeval:LmEvalKind"),
 ]:
     KINDS.register(_name, _ref)
 for _name, _ref in [

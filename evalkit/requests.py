@@ -55,13 +55,15 @@ class LoglikelihoodRequest:
 
     With `continuation_ids`, those exact token ids are scored after the context, tokenised (or,
     with `messages`, chat-rendered) exactly as a generation prompt: this scores a model's own
-    response without re-tokenising it (POSIX).
+    response without re-tokenising it (POSIX). With `context_ids` too, the context is those token ids
+    as given (lm-eval's rolling windows for loglikelihood_rolling).
     """
 
     context: str = ""
     continuation: str = ""
     messages: Message | None = None
     continuation_ids: tuple[int, ...] | None = None
+    context_ids: tuple[int, ...] | None = None
 
     def __post_init__(self):
         if self.messages is not None:
@@ -70,6 +72,10 @@ class LoglikelihoodRequest:
                 raise ValueError("chat messages as a context need continuation_ids")
         if self.continuation_ids is not None:
             object.__setattr__(self, "continuation_ids", tuple(int(t) for t in self.continuation_ids))
+        if self.context_ids is not None:
+            if self.continuation_ids is None or self.context or self.messages is not None:
+                raise ValueError("context_ids go with continuation_ids, without a text context or messages")
+            object.__setattr__(self, "context_ids", tuple(int(t) for t in self.context_ids))
 
 
 @dataclass(frozen=True)
@@ -96,8 +102,12 @@ def to_dict(obj) -> dict:
 
 
 def request_key(req: Request) -> str:
-    """Canonical JSON of a request: part of the response-cache key."""
-    return json.dumps({"type": type(req).__name__, **to_dict(req)}, sort_keys=True, ensure_ascii=False)
+    """Canonical JSON of a request: part of the response-cache key. An unset context_ids (added later) is
+    left out, so the keys of every other request stay what they were."""
+    d = to_dict(req)
+    if d.get("context_ids", 0) is None:
+        del d["context_ids"]
+    return json.dumps({"type": type(req).__name__, **d}, sort_keys=True, ensure_ascii=False)
 
 
 def result_from_dict(kind: str, d: dict) -> Result:

@@ -78,8 +78,9 @@ def load_task(name_or_path: str, overrides: dict[str, Any] | None = None, includ
     doc = parse_yaml(read_text(path.read_bytes(), path), path)
     if not isinstance(doc, dict):
         raise EvalkitError(f"{path}: expected a mapping of task fields, got {type(doc).__name__}")
-    if "kind" not in doc and "output_type" in doc:
-        doc = lm_eval_task(path, doc)
+    lm_eval = "kind" not in doc and _lm_eval_kind().is_lm_eval(doc)
+    if lm_eval:  # an lm-evaluation-harness task YAML: the `lm_eval` kind, which lm-eval itself loads
+        doc, overrides = _lm_eval_kind().evalkit_doc(path, doc, overrides or {})
     if "kind" not in doc:
         raise EvalkitError(f"{path}: field 'kind': required")
     doc = {**doc, **(overrides or {})}
@@ -93,17 +94,19 @@ def load_task(name_or_path: str, overrides: dict[str, Any] | None = None, includ
         if not data.is_file():
             raise EvalkitError(f"{path}: field 'data': file not found: {data}")
         h.update(data.read_bytes())
+        if lm_eval:  # its includes, data files and hooks
+            h.update(_lm_eval_kind().fingerprint(data))
+    if getattr(config, "fewshot", None):  # a few-shot examples file (evalkit.fewshot) is task content too
+        shots = (path.parent / config.fewshot).resolve()
+        if not shots.is_file():
+            raise EvalkitError(f"{path}: field 'fewshot': file not found: {shots}")
+        h.update(shots.read_bytes())
     return TaskSpec(config.task, path.resolve(), config, "sha256:" + h.hexdigest())
 
 
-def lm_eval_task(path: Path, doc: dict) -> dict:
-    """An lm-evaluation-harness task YAML becomes a `formatspread` task over the same documents,
-    loaded by lm-eval itself (kinds/formatspread.py), so its format spread can be measured."""
-    if doc.get("output_type") != "multiple_choice":
-        raise EvalkitError(f"{path}: field 'output_type': only lm-eval multiple_choice tasks can be imported, got '{doc.get('output_type')}'")
-    if "task" not in doc:
-        raise EvalkitError(f"{path}: field 'task': required")
-    return {"task": str(doc["task"]), "kind": "formatspread", "data": path.name, "source": "lm-eval", "answer": "text",
-            "description": f"format spread of the lm-eval task {doc['task']}"}
+def _lm_eval_kind():
+    from .kinds import lmeval  # the kind module (not at import: kinds import this module's callers)
+
+    return lmeval
 
 

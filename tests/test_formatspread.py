@@ -183,8 +183,8 @@ def test_lm_eval_task_import_renders_what_lm_eval_renders(tmp_path, tiny):
     from test_hf_backend import lm_eval_loglikelihoods
 
     yaml_path = REPO / "tasks" / "lm_eval" / "evalkit_mcq.yaml"
-    run = evalkit.run(str(yaml_path), "tiny-random", limit=4, out=tmp_path / "lm", overrides={"n_formats": 3})
-    assert run.summary["kind"] == "formatspread" and run.summary["task"] == "evalkit_mcq_lm_eval"
+    run = evalkit.run(str(yaml_path), "tiny-random", limit=4, out=tmp_path / "lm", overrides={"lens": "formatspread", "n_formats": 3})
+    assert run.summary["kind"] == "lm_eval" and run.summary["lens"] == "formatspread" and run.summary["task"] == "evalkit_mcq_lm_eval"
     with contextlib.chdir(yaml_path.parent):
         task = TaskManager(include_path=str(yaml_path.parent), include_defaults=False).load(
             ["evalkit_mcq_lm_eval"])["tasks"]["evalkit_mcq_lm_eval"]
@@ -192,21 +192,12 @@ def test_lm_eval_task_import_renders_what_lm_eval_renders(tmp_path, tiny):
     theirs = {}
     for inst in task.instances:
         theirs.setdefault(str(inst.doc_id), []).append(inst.arguments)
-    ours = {r["id"]: r for r in map(json.loads, (run.out / "records.jsonl").read_text().splitlines()) if r["format"] == 0}
+    ours = {r["id"]: r for r in map(json.loads, (run.out / "records.jsonl").read_text().splitlines()) if r["variant"] == "lm-eval"}
     assert set(ours) == set(theirs) == {"0", "1", "2", "3"}
     for doc_id, args in theirs.items():
         assert ours[doc_id]["prompt"] == args[0][0]  # format 0 is lm-eval's own prompt
         ll = [lp for lp, _ in lm_eval_loglikelihoods(tiny.path, args)]
         assert ours[doc_id]["loglikelihoods"] == pytest.approx(ll, abs=1e-4)  # and lm-eval's own continuations
-
-
-def test_non_multiple_choice_lm_eval_yaml_is_refused(tmp_path, capsys):
-    from test_cli import evalkit_cli
-
-    p = tmp_path / "gen.yaml"
-    p.write_text("task: x\ndataset_path: json\noutput_type: generate_until\ndoc_to_text: '{{q}}'\n")
-    code, _, err = evalkit_cli(["run", str(p), "-m", "tiny-random"], capsys)
-    assert code == 2 and "field 'output_type': only lm-eval multiple_choice tasks can be imported" in err
 
 
 def test_lm_eval_task_with_function_hooks_is_imported(tmp_path):
@@ -216,6 +207,6 @@ def test_lm_eval_task_with_function_hooks_is_imported(tmp_path):
     (tmp_path / "qa.yaml").write_text(
         "task: fn_qa\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: qa.jsonl\ntest_split: test\n"
         "output_type: multiple_choice\ndoc_to_text: !function utils.doc_to_text\ndoc_to_choice: '{{choices}}'\ndoc_to_target: label\n")
-    run = evalkit.run(str(tmp_path / "qa.yaml"), "tiny-random", out=tmp_path / "out", overrides={"n_formats": 2})
+    run = evalkit.run(str(tmp_path / "qa.yaml"), "tiny-random", out=tmp_path / "out", overrides={"lens": "formatspread", "n_formats": 2})
     records = [json.loads(x) for x in (run.out / "records.jsonl").read_text().splitlines()]
-    assert {r["prompt"] for r in records if r["format"] == 0} == {f"Q: What is {i} + {i}?\nA:" for i in range(4)}
+    assert {r["prompt"] for r in records if r["variant"] == "lm-eval"} == {f"Q: What is {i} + {i}?\nA:" for i in range(4)}

@@ -133,6 +133,8 @@ class Tokenization:
         """(context ids, continuation ids) of a log-likelihood request."""
         if req.continuation_ids is None:
             return self.encode_pair(req.context, req.continuation)
+        if req.context_ids is not None:
+            return list(req.context_ids) or [self.prefix_token_id], list(req.continuation_ids)
         ctx = self.encode(req.context if req.messages is None else self.render_chat(req.messages))
         return ctx or [self.prefix_token_id], list(req.continuation_ids)
 

@@ -105,13 +105,16 @@ class Format:
         wrap = self["option_wrapper"]
         opts = self["option_space"].join(wrap.replace("x", l) + self["option_separator"] + o for l, o in zip(labels, options))
         q, o, a = (case(d, casing) for d in descriptors)
-        body = space.join([f"{q}{sep}{question}", f"{o}{sep}{opts}", f"{a}{sep}"])
+        # no options (an open question, e.g. an lm-eval generate_until task): no options field
+        body = space.join([f"{q}{sep}{question}"] + ([f"{o}{sep}{opts}"] if options else []) + [f"{a}{sep}"])
         return (render_instruction(instruction, labels) + "\n\n" + body) if instruction else body
 
 
 def render_instruction(text: str, labels: list[str]) -> str:
     """Instruction text that names the labels follows the format's numbering: {labels} -> "A, B, C or D",
     {label_1} -> the first label."""
+    if not labels:
+        return text
     listed = ", ".join(labels[:-1]) + " or " + labels[-1] if len(labels) > 1 else labels[0]
     out = text.replace("{labels}", listed)
     for k, l in enumerate(labels, 1):

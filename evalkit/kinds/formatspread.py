@@ -8,7 +8,6 @@ or with the Thompson-sampling bandit. One record per (example, format) evaluatio
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from collections import defaultdict
 from pathlib import Path
@@ -28,10 +27,8 @@ from ..kind import TaskConfig, TaskKind
 
 
 class FormatSpreadConfig(TaskConfig):
-    # "lm-eval": `data` is an lm-evaluation-harness task YAML, loaded by lm-eval; format 0 is then
-    # lm-eval's own prompt and continuation, exactly as lm-eval builds its requests.
-    source: Literal["evalkit", "lm-eval"] = "evalkit"
-    answer: Literal["label", "text"] = "label"  # score the option's label (FormatSpread) or its text (lm-eval)
+    # (an lm-eval task YAML gets its format spread from the lm_eval kind: -T lens=formatspread, kinds/lmeval.py)
+    answer: Literal["label", "text"] = "label"  # score the option's label (FormatSpread) or its text (lm-eval style)
     n_formats: int = Field(20, ge=2, le=2000)
     formats_file: str | None = None  # a formats.json from an earlier run: the same formats for another model
     scoring: Literal["loglikelihood", "generate"] = "loglikelihood"
@@ -51,11 +48,6 @@ class FormatSpreadKind(TaskKind):
     Config = FormatSpreadConfig
     primary_metric = "spread"  # max - min is no mean over samples: no sample_scores
     Sample = MCQSample
-
-    def samples(self) -> list[dict]:
-        if self.config.source == "lm-eval":
-            return lm_eval_samples(self.spec.data_path, self.config.task)
-        return super().samples()
 
     # --- formats ---------------------------------------------------------------------------------
     def formats(self, out: Path, n_options: int) -> tuple[list[Format], list[tuple[int, int, str]]]:
@@ -85,13 +77,10 @@ class FormatSpreadKind(TaskKind):
     # --- one evaluation --------------------------------------------------------------------------
     def requests(self, f: Format, s: dict):
         """(prompt, answers, requests): answers are what is scored or matched, the option labels of
-        this format or the option texts. lm-eval's own prompt stands in for the default format."""
+        this format or the option texts."""
         c = self.config
-        if "native_prompt" in s and f == self.formats_[0]:
-            prompt, lead = s["native_prompt"], s["target_delimiter"]
-        else:
-            prompt = f.render(s["question"], s["options"], c.instruction)
-            lead = "" if prompt[-1:].isspace() else " "
+        prompt = f.render(s["question"], s["options"], c.instruction)
+        lead = "" if prompt[-1:].isspace() else " "
         answers = f.labels(len(s["options"])) if c.answer == "label" else list(s["options"])
         if c.scoring == "generate":
             return prompt, answers, [GenerateRequest(prompt=prompt, config=GenerationConfig(max_tokens=c.max_tokens, stop=("\n\n",)))]
@@ -259,32 +248,3 @@ def plot_formatspread(summary: dict, path: Path) -> None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
-
-_SIMPLE_TEMPLATE = re.compile(r"^([^{}]*)\{\{\s*(\w+)\s*\}\}([^{}]*)$", re.S)
-
-
-def lm_eval_samples(path: Path, name: str) -> list[dict]:
-    """Documents of an lm-eval multiple_choice task, through lm-eval's own task loading: its prompt
-    (doc_to_text), choices, gold index and target delimiter. The question field the grammar
-    re-renders is the document field of a one-placeholder doc_to_text template ("Question:
-    {{question}}\nAnswer:" -> doc["question"]), else the whole rendered doc_to_text."""
-    import contextlib
-
-    try:
-        from lm_eval.tasks import TaskManager
-    except ImportError:
-        raise EvalkitError(f"{path}: importing an lm-eval task needs lm-eval: pip install lm-eval") from None
-    with contextlib.chdir(path.parent):  # lm-eval resolves local data_files against the working directory
-        task = TaskManager(include_path=str(path.parent), include_defaults=False).load([name])["tasks"][name]
-        docs = list(task.test_docs() if task.has_test_docs() else task.validation_docs())
-    simple = _SIMPLE_TEMPLATE.match(task.config.doc_to_text) if isinstance(task.config.doc_to_text, str) else None
-    out = []
-    for i, doc in enumerate(docs):
-        choices = [str(x) for x in task.doc_to_choice(doc)]
-        target = task.doc_to_target(doc)
-        gold = target if isinstance(target, int) else choices.index(str(target))
-        text = task.doc_to_text(doc)
-        question = str(doc[simple.group(2)]) if simple and simple.group(2) in doc else text
-        out.append({"id": str(i), "question": question, "options": choices, "gold": int(gold), "native_prompt": text,
-                    "target_delimiter": task.config.target_delimiter})
-    return out

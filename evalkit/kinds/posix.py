@@ -114,6 +114,11 @@ class PosixKind(TaskKind):
                     raise EvalkitError(f"{self.spec.data_path}: sample '{r['id']}': field 'variants': perturbation 'user' needs >= 2 distinct prompts")
         return rows
 
+    def prompt_builder(self) -> PromptBuilder:
+        """What builds each sample's prompt sets (the lm_eval kind's POSIX lens builds them inside lm-eval's contexts)."""
+        c = self.config
+        return PromptBuilder(c.input, self.spec.name, self.seed, c.typo_rate)
+
     def _generate_request(self, prompt: str) -> GenerateRequest:
         c = self.config
         cfg = GenerationConfig(max_tokens=c.max_tokens, temperature=0.0, stop=tuple(c.stop), seed=self.seed)
@@ -172,7 +177,7 @@ class PosixKind(TaskKind):
         if not ctx.backend.scores_token_ids:  # say so before generating anything
             raise EvalkitError(f"task kind 'posix' scores the model's own response tokens; backend '{ctx.backend.name}' cannot")
         eos = self._eos_id(ctx.backend) if c.include_eos else None
-        builder = PromptBuilder(c.input, self.spec.name, self.seed, c.typo_rate)
+        builder = self.prompt_builder()
         uses_paraphrases = {"paraphrase", "mixed"} & set(c.perturbations)
         if c.generated_paraphrases and uses_paraphrases:
             pending = [s for s in samples if any(f"{s['id']}::{p}" not in ctx.done for p in uses_paraphrases)]
