@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tasks" / "data" / "judge_pairs.jsonl"
-BUILDER = ROOT / "scripts" / "build_judge_pairs.py"
+BUILDER = ROOT / "tasks" / "data" / "build_judge_pairs.py"
 FAMILIES = ("correctness", "instruction_following", "verbosity_tie")
 REQUIRED = {"id", "family", "instruction", "input", "response_a", "response_b", "label", "note"}
 

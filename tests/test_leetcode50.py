@@ -128,7 +128,7 @@ def test_jargon_dictionary_shipped():
 
 
 def test_rebuild_reproduces_the_shipped_file():
-    spec = importlib.util.spec_from_file_location("build_leetcode50", REPO / "scripts" / "build_leetcode50.py")
+    spec = importlib.util.spec_from_file_location("build_leetcode50", REPO / "tasks" / "data" / "build_leetcode50.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     assert mod.render(mod.build()) == DATA.read_text()

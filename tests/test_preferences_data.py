@@ -17,7 +17,7 @@ DATA = ROOT / "tasks" / "data" / "preferences.jsonl"
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("build_preferences", ROOT / "scripts" / "build_preferences.py")
+    spec = importlib.util.spec_from_file_location("build_preferences", ROOT / "tasks" / "data" / "build_preferences.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

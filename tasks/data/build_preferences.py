@@ -8,7 +8,7 @@ from (SEED, family), so changing one family leaves the others byte-identical.
 Splits: the in-distribution families are split 80/20 into train/eval by a seeded shuffle; the OOD
 families (dates, sorting) appear only in the `ood` split.
 
-    python scripts/build_preferences.py [--check]   # --check: fail if the shipped file differs
+    python tasks/data/build_preferences.py [--check]   # --check: fail if the shipped file differs
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 SEED = 20240717
-OUT = Path(__file__).resolve().parent.parent / "tasks" / "data" / "preferences.jsonl"
+OUT = Path(__file__).resolve().parent / "preferences.jsonl"
 EVAL_FRACTION = 0.2
 # family -> number of rows; the last two never appear in train/eval.
 SIZES = {

@@ -8,8 +8,8 @@ lexical flip (a pivotal word such as largest -> smallest), the flipped tests kee
 the original and the flipped reference DISAGREE, and the original hidden tests are drawn preferring
 such inputs, so each oracle tells the two tasks apart.
 
-    .venv/bin/python scripts/build_leetcode50.py            # rewrite the JSONL
-    .venv/bin/python scripts/build_leetcode50.py --check    # fail if the JSONL differs from a rebuild
+    .venv/bin/python tasks/data/build_leetcode50.py            # rewrite the JSONL
+    .venv/bin/python tasks/data/build_leetcode50.py --check    # fail if the JSONL differs from a rebuild
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ import textwrap
 import zlib
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # tasks/data/ -> the checkout
 sys.path.insert(0, str(REPO))
 
 from evalkit.code.mutations import jargon_variants, replace_word  # noqa: E402
 
-OUT = REPO / "tasks" / "data" / "leetcode50.jsonl"
+OUT = Path(__file__).resolve().parent / "leetcode50.jsonl"
 N_HIDDEN = 10  # hidden tests per oracle (at least 8 required)
 N_POOL = 600  # random candidate inputs per problem
 

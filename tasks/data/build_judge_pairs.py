@@ -10,7 +10,7 @@ The content below is written by hand for this project. Which slot (A/B) gets the
 padded response is decided by a seeded permutation per family (exactly balanced, not hand-placed), and
 the row order is a seeded shuffle so that a `--limit` run still sees all three families.
 
-Run: .venv/bin/python scripts/build_judge_pairs.py   (rewrites the file; tests check it is up to date)
+Run: .venv/bin/python tasks/data/build_judge_pairs.py   (rewrites the file; tests check it is up to date)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from evalkit.seeding import rng
 
 SEED = 20240611
-OUT = Path(__file__).resolve().parent.parent / "tasks" / "data" / "judge_pairs.jsonl"
+OUT = Path(__file__).resolve().parent / "judge_pairs.jsonl"
 
 # (instruction, input, correct, wrong, note)
 CORRECTNESS = [
