@@ -95,6 +95,12 @@ class Registry(Generic[T]):
         self._load()
         return name in self._entries
 
+    def __iter__(self):
+        return iter(self.names())
+
+    def __getitem__(self, name: str) -> T:
+        return self.get(name)
+
     def get(self, name: str, where: str = "") -> T:
         """The object registered as `name` (imported now if lazy); an unknown name is an EvalkitError with
         the closest known names, prefixed by `where` (a file and field)."""
@@ -122,7 +128,7 @@ class Registry(Generic[T]):
 KINDS: Registry = Registry("task kind", "evalkit.kinds")
 BACKENDS: Registry = Registry("backend", "evalkit.backends")
 PERTURBATIONS: Registry = Registry("perturbation", "evalkit.perturbations", ("evalkit.perturb",))
-MUTATIONS: Registry = Registry("code mutation", "evalkit.mutations", ("evalkit.code.mutations",))
+MUTATIONS: Registry = Registry("mutation", "evalkit.mutations", ("evalkit.code.mutations",))
 METRICS: Registry = Registry("metric", "evalkit.metrics", ("evalkit.metrics",))
 
 
