@@ -6,9 +6,11 @@ Families (the research note, `shared/research/code_robustness.md`):
 - ReCode (arXiv 2212.10264): function-name renaming (incl. the anchor masking the paper suggests),
   docstring typos (ButterFingers-like), paraphrase, code-format changes of the prompt.
 
-Every mutation is a pure function of its inputs and a `numpy.random.Generator`; `mutate` builds that
-generator with `evalkit.seeding.rng(seed, task_id, mutation, ...)`, so a problem's variant never depends
-on which other problems, mutations or levels are run. Each returns the mutated text plus a record of
+Every mutation is an object registered by name in `evalkit.registry.MUTATIONS` (the classes at the end;
+other packages add theirs through the entry point group `evalkit.mutations`) and a pure function of its
+inputs and a `numpy.random.Generator`; `mutate` builds that generator with
+`evalkit.seeding.rng(seed, task_id, mutation name, ...)`, so a problem's variant never depends on which
+other problems, mutations or levels are run, or exist. Each returns the mutated text plus a record of
 what changed. Problems are duck-typed: a `Problem` dataclass (attribute access) or the raw JSONL dict,
 with the fields task_id, statement, signature, entry_point, reference, visible_tests, tests, flip,
 jargon, and optionally prompt (a HumanEval prompt: what precedes its `def`, imports and helpers, is
@@ -28,13 +30,15 @@ import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import yaml
+from pydantic_core import PydanticCustomError
 
 from ..errors import EvalkitError
 from ..perturb.text import add_typos
+from ..registry import MUTATIONS, register_mutation
 from ..seeding import rng as derived_rng
 
 _CODE_SPAN = re.compile(r"`[^`]*`|\"[^\"\n]*\"")
@@ -600,28 +604,131 @@ def reformat(signature: str, statement: str, recipe: str, rng: np.random.Generat
     return signature, statement, prefix + "\n".join(lines), rec
 
 
-# ---------------------------------------------------------------- registry and entry point
+# ---------------------------------------------------------------- mutation objects and entry point
 
 
-@dataclass(frozen=True)
-class MutationSpec:
-    name: str
-    meaning_changing: bool  # the task itself changes: score against the mutation's own tests
-    removes_information: bool  # information is deleted (underspec at high levels)
-    levels: tuple[int, ...]  # valid `level`s; what a level means is in `level_meaning`
-    level_meaning: str
-    seeded: bool  # whether `seed`/`variant` change the output
+class Mutation:
+    """A mutation of a coding problem, registered in `evalkit.registry.MUTATIONS` (`@register_mutation("name")`
+    here; another package's under the entry point group `evalkit.mutations`). The class is instantiated
+    with one of its `levels`; its core is `perturb(text, rng) -> (text, record)` on the problem's
+    statement. A mutation that needs more of the problem (its signature, its flip) overrides
+    `mutate(problem, rng) -> (signature, statement, prompt or None, record)` instead (None: the prompt is
+    `build_prompt(signature, statement)` after the problem's prefix)."""
+
+    meaning_changing: ClassVar[bool] = False  # the task itself changes: score against the mutation's own tests
+    removes_information: ClassVar[bool] = False  # information is deleted (underspec at high levels)
+    oracle: ClassVar[str] = "original"  # the test suite that scores it: "original", or "flipped" (the problem's flip)
+    levels: ClassVar[tuple[int, ...]] = (0,)  # valid `level`s; what a level means is in `level_meaning`
+    level_meaning: ClassVar[str] = "ignored"
+    seeded: ClassVar[bool] = True  # whether `seed`/`variant` change the output
+    nested: ClassVar[bool] = False  # one rng for every level (the level left out of the seed): nested levels
+
+    def __init__(self, level: int = 0):
+        self.level = level
+
+    @classmethod
+    def applicable(cls, problem: Any) -> bool:
+        return True
+
+    def perturb(self, text: str, rng: np.random.Generator) -> tuple[str, dict]:
+        raise NotImplementedError(f"{type(self).__name__} mutates the whole problem (mutate), not a text")
+
+    def mutate(self, problem: Any, rng: np.random.Generator) -> tuple[str, str, str | None, dict]:
+        statement, rec = self.perturb(_get(problem, "statement"), rng)
+        return _get(problem, "signature"), statement, None, rec
 
 
-MUTATIONS: dict[str, MutationSpec] = {
-    "underspec": MutationSpec("underspec", False, True, UNDERSPEC_LEVELS, "10*level % of the words deleted (nested)", True),
-    "flip": MutationSpec("flip", True, False, (0,), "ignored", False),
-    "jargon": MutationSpec("jargon", False, False, (1, 2, 3), "number of distinct nouns replaced", True),
-    "rename": MutationSpec("rename", False, False, tuple(range(len(RENAME_MODES))), "index into RENAME_MODES", True),
-    "typo": MutationSpec("typo", False, False, TYPO_LEVELS, "typo rate = 0.05*level per word", True),
-    "paraphrase": MutationSpec("paraphrase", False, False, (0,), "ignored", True),
-    "format": MutationSpec("format", False, False, tuple(range(len(FORMAT_RECIPES))), "index into FORMAT_RECIPES", True),
-}
+@register_mutation("underspec")
+class Underspec(Mutation):
+    removes_information, levels, level_meaning, nested = True, UNDERSPEC_LEVELS, "10*level % of the words deleted (nested)", True
+
+    def mutate(self, problem, rng):
+        signature = _get(problem, "signature")
+        name, params = signature_names(signature)
+        statement, rec = underspecify(_get(problem, "statement"), self.level, rng, protect=(name, *params))
+        return signature, statement, None, rec
+
+
+@register_mutation("flip")
+class Flip(Mutation):
+    meaning_changing, oracle, seeded = True, "flipped", False
+
+    @classmethod
+    def applicable(cls, problem):
+        return bool(_get(problem, "flip"))
+
+    def mutate(self, problem, rng):
+        statement, rec = flip(problem)
+        return _get(problem, "signature"), statement, None, rec
+
+
+@register_mutation("jargon")
+class Jargon(Mutation):
+    levels, level_meaning = (1, 2, 3), "number of distinct nouns replaced"
+
+    @classmethod
+    def applicable(cls, problem):
+        return bool(jargon_candidates(_get(problem, "statement")))
+
+    def mutate(self, problem, rng):
+        if not self.applicable(problem):
+            raise EvalkitError(f"{_get(problem, 'task_id')}: field 'statement': no noun from the jargon dictionary occurs")
+        return super().mutate(problem, rng)
+
+    def perturb(self, text, rng):
+        return inflate_jargon(text, rng, n=self.level)
+
+
+@register_mutation("rename")
+class Rename(Mutation):
+    levels, level_meaning = tuple(range(len(RENAME_MODES))), "index into RENAME_MODES"
+
+    def mutate(self, problem, rng):
+        signature, statement, rec = rename_function(_get(problem, "signature"), _get(problem, "statement"), RENAME_MODES[self.level], rng)
+        return signature, statement, None, rec
+
+
+@register_mutation("typo")
+class Typo(Mutation):
+    levels, level_meaning = TYPO_LEVELS, "typo rate = 0.05*level per word"
+
+    def perturb(self, text, rng):
+        return docstring_typos(text, TYPO_RATE_PER_LEVEL * self.level, rng)
+
+
+@register_mutation("paraphrase")
+class Paraphrase(Mutation):
+    def perturb(self, text, rng):
+        return paraphrase(text, rng)
+
+
+@register_mutation("format")
+class Format(Mutation):
+    levels, level_meaning = tuple(range(len(FORMAT_RECIPES))), "index into FORMAT_RECIPES"
+
+    def mutate(self, problem, rng):
+        signature, statement, prompt, rec = reformat(_get(problem, "signature"), _get(problem, "statement"),
+                                                     FORMAT_RECIPES[self.level], rng, _prefix(problem))
+        return signature, statement, prompt, rec
+
+
+def preserving() -> list[str]:
+    """The meaning-preserving mutations (neither changing the task nor deleting information): ReCode's robustness."""
+    return [n for n, m in MUTATIONS.items() if not m.meaning_changing and not m.removes_information]
+
+
+def check_mutations(mutations: dict[str, list[int]]) -> dict[str, list[int]]:
+    """A config's {mutation: levels}, each registered with those levels; for a pydantic field validator, so a
+    typo is one line naming the file and field with the closest known name."""
+    for name, levels in mutations.items():
+        try:
+            m = MUTATIONS.get(name)
+        except EvalkitError as e:
+            raise PydanticCustomError("unknown_name", "{msg}", {"msg": str(e)}) from None
+        bad = [lv for lv in levels if lv not in m.levels]
+        if bad:
+            raise PydanticCustomError("bad_level", "{msg}", {"msg": f"mutation '{name}': levels {bad} not in {list(m.levels)}"})
+    return mutations
 
 
 @dataclass(frozen=True)
@@ -656,16 +763,13 @@ def nominal(problem: Any) -> MutatedProblem:
 
 
 def applicable(problem: Any, mutation: str) -> bool:
-    if mutation == "flip":
-        return bool(_get(problem, "flip"))
-    if mutation == "jargon":
-        return bool(jargon_candidates(_get(problem, "statement")))
-    return mutation in MUTATIONS
+    return mutation in MUTATIONS and MUTATIONS[mutation].applicable(problem)
 
 
 def mutation_rng(seed: int, task_id: str, mutation: str, level: int, variant: int) -> np.random.Generator:
-    # underspec leaves the level out so that every level draws the same word order (nesting)
-    tag = f"v{variant}" if mutation == "underspec" else f"L{level}:v{variant}"
+    # derived from the mutation's name (never a position in a list), so adding one changes no other draw;
+    # a nested mutation (underspec) leaves the level out so that every level draws the same word order
+    tag = f"v{variant}" if MUTATIONS[mutation].nested else f"L{level}:v{variant}"
     return derived_rng(seed, task_id, mutation, tag)
 
 
@@ -673,35 +777,13 @@ def mutate(problem: Any, mutation: str, level: int | None = None, seed: int = 0,
     """Mutate a problem (a `Problem` or its JSONL dict). `level`: see MUTATIONS[m].level_meaning
     (default: the first valid level). `variant` indexes the s seeded variants of one (mutation, level)
     (ReCode's s); all randomness comes from rng(seed, task_id, mutation, level/variant)."""
-    if mutation not in MUTATIONS:
-        raise EvalkitError(f"unknown mutation '{mutation}'; known: {', '.join(MUTATIONS)}")
-    spec = MUTATIONS[mutation]
-    level = spec.levels[0] if level is None else int(level)
-    if level not in spec.levels:
-        raise EvalkitError(f"mutation '{mutation}': level must be one of {list(spec.levels)} ({spec.level_meaning}), got {level}")
-    task_id = _get(problem, "task_id")
-    statement, signature = _get(problem, "statement"), _get(problem, "signature")
-    r = mutation_rng(seed, task_id, mutation, level, variant)
-    prompt, oracle = None, "original"
-    if mutation == "underspec":
-        name, params = signature_names(signature)
-        statement, rec = underspecify(statement, level, r, protect=(name, *params))
-    elif mutation == "flip":
-        statement, rec = flip(problem)
-        oracle = "flipped"
-    elif mutation == "jargon":
-        if not applicable(problem, "jargon"):
-            raise EvalkitError(f"{task_id}: field 'statement': no noun from the jargon dictionary occurs")
-        statement, rec = inflate_jargon(statement, r, n=level)
-    elif mutation == "rename":
-        signature, statement, rec = rename_function(signature, statement, RENAME_MODES[level], r)
-    elif mutation == "typo":
-        statement, rec = docstring_typos(statement, TYPO_RATE_PER_LEVEL * level, r)
-    elif mutation == "paraphrase":
-        statement, rec = paraphrase(statement, r)
-    else:  # format
-        signature, statement, prompt, rec = reformat(signature, statement, FORMAT_RECIPES[level], r, _prefix(problem))
-    return _assemble(problem, mutation, level, seed, variant, statement, signature, prompt, oracle, rec)
+    cls = MUTATIONS.get(mutation)  # an unknown name: "unknown mutation 'x'; did you mean ...?"
+    level = cls.levels[0] if level is None else int(level)
+    if level not in cls.levels:
+        raise EvalkitError(f"mutation '{mutation}': level must be one of {list(cls.levels)} ({cls.level_meaning}), got {level}")
+    r = mutation_rng(seed, _get(problem, "task_id"), mutation, level, variant)
+    signature, statement, prompt, rec = cls(level).mutate(problem, r)
+    return _assemble(problem, mutation, level, seed, variant, statement, signature, prompt, cls.oracle, rec)
 
 
 def _tests(obj: Any, name: str) -> list:
@@ -720,6 +802,6 @@ def _assemble(problem, mutation, level, seed, variant, statement, signature, pro
         prompt=prompt if prompt is not None else _prefix(problem) + build_prompt(signature, statement),
         entry_point=entry, original_entry_point=_get(problem, "entry_point"), oracle=oracle,
         visible_tests=_tests(src, "visible_tests"), tests=_tests(src, "tests"), reference=_get(src, "reference"),
-        oracles=oracles, meaning_changing=MUTATIONS[mutation].meaning_changing if mutation in MUTATIONS else False,
+        oracles=oracles, meaning_changing=mutation in MUTATIONS and MUTATIONS[mutation].meaning_changing,
         record=rec,
     )

@@ -17,10 +17,10 @@ from collections import defaultdict
 from dataclasses import replace
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..code.generation import code_request, extract_program
-from ..code.mutations import MUTATIONS, applicable, mutate, nominal
+from ..code.mutations import MUTATIONS, applicable, check_mutations, mutate, nominal, preserving
 from ..code.execute import reference_times
 from ..code.problems import humaneval_fingerprint, load_problems
 from ..code.passk import pass_at_k
@@ -30,9 +30,6 @@ from ..requests import GenerationConfig
 from ..sandbox import Job, Limits, Sandbox
 from ..context import RunContext
 from ..kind import TaskConfig, TaskKind
-
-PRESERVING = ("jargon", "rename", "typo", "paraphrase", "format")
-
 
 class CodeMutationsConfig(TaskConfig):
     prompt_format: str = "chat"
@@ -47,14 +44,10 @@ class CodeMutationsConfig(TaskConfig):
     time_factor: float = 4.0
     isolation: Literal["bwrap", "unshare", "none"] = "bwrap"  # weaker sandboxes only when asked for (-T isolation=...)
 
+    _registered = field_validator("mutations")(check_mutations)  # names in evalkit.registry.MUTATIONS, their levels
+
     @model_validator(mode="after")
     def _check(self):
-        for name, levels in self.mutations.items():
-            if name not in MUTATIONS:
-                raise ValueError(f"unknown mutation '{name}'; known: {', '.join(MUTATIONS)}")
-            bad = [lv for lv in levels if lv not in MUTATIONS[name].levels]
-            if bad:
-                raise ValueError(f"mutation '{name}': levels {bad} not in {list(MUTATIONS[name].levels)}")
         if any(k > self.n for k in self.k):
             raise ValueError(f"pass@k needs n >= k: n={self.n}, k={self.k}")
         if self.n > 1 and self.temperature == 0:
@@ -87,9 +80,8 @@ class CodeMutationsKind(TaskKind):
         for name, levels in c.mutations.items():
             if not applicable(problem, name):
                 continue
-            spec = MUTATIONS[name]
             for level in levels:
-                for v in range(c.variants if spec.seeded else 1):
+                for v in range(c.variants if MUTATIONS[name].seeded else 1):
                     out.append(mutate(problem, name, level, seed=self.seed, variant=v))
         return out
 
@@ -120,8 +112,8 @@ class CodeMutationsKind(TaskKind):
         for s, mp in todo:
             g = replies[(s["id"], _variant_key(mp))]
             programs = [extract_program(t, mp.prompt, mp.entry_point, c.prompt_format) for t in g.texts]
-            # the flip is scored by both oracles; everything else by the tests of its own task
-            oracles = list(mp.oracles) if mp.mutation == "flip" else [mp.oracle]
+            # the flip (a mutation scored on the flipped task) by both oracles; everything else by its own task's tests
+            oracles = list(mp.oracles) if mp.oracle == "flipped" else [mp.oracle]
             for j, prog in enumerate(programs):
                 for oracle in oracles:
                     checker = s["problem"].checker_fn() if oracle == "original" else None
@@ -153,7 +145,7 @@ class CodeMutationsKind(TaskKind):
             "first_failure": [results[(j, mp.oracle)].first_failure for j in slots],
             "isolation": next(iter(results.values())).isolation, "time_limit": next(iter(results.values())).time_limit,
         }
-        if mp.mutation == "flip":
+        if mp.oracle == "flipped":
             rec["outcomes"] = [two_oracle(verdicts["original"][j] == "pass", verdicts["flipped"][j] == "pass") for j in slots]
         ctx.write(rec)
 
@@ -171,7 +163,8 @@ class CodeMutationsKind(TaskKind):
         """Nominal pass@k against pass@k under each meaning-preserving mutation (a flip changes the task: not a variant)."""
         metric = summary["primary_metric"]
         muts = (summary.get("breakdown") or {}).get("mutation", {})
-        variants = {m: v[metric]["value"] for m, v in muts.items() if m in PRESERVING and metric in v}
+        kept = preserving()
+        variants = {m: v[metric]["value"] for m, v in muts.items() if m in kept and metric in v}
         if metric not in summary["metrics"] or not variants:
             return None
         return {"metric": metric, "default": summary["metrics"][metric]["value"], "variants": variants}
@@ -208,13 +201,13 @@ class CodeMutationsKind(TaskKind):
                                                           proportion=prop(per[f"robust_relative@{k}"]))
             return out
 
-        present = {r["mutation"] for r in records}
-        if present & set(PRESERVING):
-            metrics.update(robust(PRESERVING))
+        present, kept = {r["mutation"] for r in records}, preserving()
+        if present & set(kept):
+            metrics.update(robust(kept))
         for m in sorted(present - {"none"}):
             rows = [r for r in records if r["mutation"] == m]
             entry = {f"pass@{k}": passk(rows, k) for k in ks}
-            if m in PRESERVING:
+            if m in kept:
                 entry.update(robust((m,)))
             if m == "flip":
                 outs = [o for r in rows for o in r["outcomes"]]
