@@ -218,6 +218,28 @@ def test_rerun_reuses_the_finished_run_and_a_limited_run_extends(toy, tmp_path):
     assert [r["prompt"] for r in records(first)] == [full[0]["prompt"], full[1]["prompt"]]
 
 
+def test_fewshot_overrides_are_lm_eval_s(toy, tmp_path):
+    """-T fewshot_seed draws lm-eval's own examples for that seed (its simple_evaluate fewshot_random_seed);
+    -T num_fewshot overrides the YAML's."""
+    import contextlib
+
+    from lm_eval.tasks import TaskManager
+
+    p = toy["paths"]["mc"]
+    with contextlib.chdir(p.parent):
+        run = evalkit.run(str(p), "tiny-random", out=tmp_path / "s7", cache=toy["dir"] / "responses.sqlite",
+                          overrides={"fewshot_seed": 7})
+        zero = evalkit.run(str(p), "tiny-random", limit=2, out=tmp_path / "z", cache=toy["dir"] / "responses.sqlite",
+                           overrides={"num_fewshot": 0})
+        task = TaskManager(include_path=str(p.parent), include_defaults=False).load([str(p)])["tasks"]["toy_mmlu"]
+        task.set_fewshot_seed(seed=7)
+        task.build_all_requests(limit=5, rank=0, world_size=1)
+    theirs = {i.doc_id: i.args[0] for i in task.instances}
+    ours = {r["doc_id"]: r["prompt"] for r in records(run)}
+    assert ours == theirs and ours != {r["doc_id"]: r["prompt"] for r in records(toy["runs"]["mc"])}
+    assert all(r["prompt"].count("Answer:") == 1 for r in records(zero)) and zero.summary["lm_eval"]["num_fewshot"] == 0
+
+
 @pytest.mark.parametrize("which", ["mc", "gen"])
 def test_perturb_lens(toy, which):
     import contextlib

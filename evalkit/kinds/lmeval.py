@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from ..context import RunContext
 from ..errors import EvalkitError
@@ -36,12 +37,14 @@ from ..metrics import mean_metric, metric_info, register_metric
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..seeding import derive_seed
 from ..sensitivity import bootstrap_ci, label_metrics, spread_interval
+from ..perturb import PromptBuilder, Variant, check_perturbations, mixable
 from .posix import PosixConfig, PosixKind
 
 LENSES = ("perturb", "formatspread", "posix")
 OUTPUT_TYPES = ("multiple_choice", "loglikelihood", "loglikelihood_rolling", "generate_until")
 LM_EVAL_KEYS = ("output_type", "include", "group", "dataset_path")  # an evalkit task has `kind` instead
-LensPerturbation = Literal["spelling", "robustness", "mixed"]  # template and paraphrase: lm-eval's template is kept
+# pool-based perturbations with no pool here: lm-eval's template is the only one, documents carry no paraphrases
+NOT_FOR_LENSES = ("template", "paraphrase", "user")
 LM_EVAL_FEWSHOT_SEED = 1234  # lm-eval's default fewshot_random_seed (simple_evaluate)
 
 
@@ -315,6 +318,15 @@ def option_texts(doc: dict, text: str, choices: list[str]) -> tuple[list[str], b
 
 
 # --- the kind --------------------------------------------------------------------------------------------
+def _lens_perturbations(names: list[str], members: bool = False) -> list[str]:
+    check_perturbations(names, members)
+    for n in names:
+        if n in NOT_FOR_LENSES:
+            raise PydanticCustomError("lens", "{msg}", {"msg": f"perturbation '{n}' has nothing to draw from in an lm-eval "
+                                                         "task (its template is kept, its documents have no paraphrases)"})
+    return names
+
+
 class LmEvalConfig(TaskConfig):
     """`data` is the lm-eval YAML (a task file, or a group file with `task` naming the member); `task` the
     lm-eval task name."""
@@ -323,7 +335,9 @@ class LmEvalConfig(TaskConfig):
     num_fewshot: int | None = Field(None, ge=0)  # None: the YAML's (as lm-eval, 0 when unset)
     fewshot_seed: int = LM_EVAL_FEWSHOT_SEED  # lm-eval's fewshot_random_seed
     # lenses perturb / posix
-    perturbations: list[LensPerturbation] = Field(default_factory=lambda: ["spelling", "robustness", "mixed"], min_length=1)
+    # names in evalkit.registry.PERTURBATIONS that edit the question text
+    perturbations: list[str] = Field(default_factory=lambda: ["spelling", "robustness", "mixed"], min_length=1)
+    mixed: list[str] = Field(default_factory=lambda: [m for m in mixable() if m not in NOT_FOR_LENSES], min_length=1)
     n_variants: int = Field(5, ge=2, le=32)  # prompts per set, the original included
     typo_rate: float = Field(0.1, gt=0, le=1)
     # lens formatspread
@@ -332,10 +346,19 @@ class LmEvalConfig(TaskConfig):
     max_tokens: int = Field(32, ge=1)
     bootstrap: int = Field(1000, ge=100)
 
+    _registered = field_validator("perturbations")(_lens_perturbations)
+    _members = field_validator("mixed")(lambda v: _lens_perturbations(v, members=True))
+
 
 class LmEvalKind(TaskKind):
     Config = LmEvalConfig
     primary_metric = None  # the task's first metric (set once lm-eval has loaded it), or the lens's
+    # presentation (evalkit report), also of lm-eval's own results files (report/sources.py reads them as this kind)
+    title = "lm-evaluation-harness results"
+    about = ("A task's metrics as an lm-evaluation-harness results file reports them (the first filter's under the metric's "
+             "name, every filter's in the breakdown; ± lm-eval's stderr).")
+    report_order = 110
+    expects_manifest = False  # a results file has none
 
     def __init__(self, spec: TaskSpec, seed: int = 0):
         super().__init__(spec, seed)
@@ -393,12 +416,13 @@ class LmEvalKind(TaskKind):
             token_list=tok.encode(text), prefix_token=tok.prefix_token_id, max_seq_len=max_length, context_len=1))
         return [LoglikelihoodRequest(context_ids=c, continuation_ids=w) for c, w in windows]
 
-    def _answer(self, insts: list, results: list) -> dict:
-        """Put the backend's results into the instances (inst.resps, as lm-eval's evaluator does); the record's outputs."""
+    @staticmethod
+    def _answer(insts: list, counts: list[int], results: list) -> dict:
+        """Put the backend's results (counts[i] of them for insts[i]) into the instances (inst.resps, as lm-eval's
+        evaluator does); the record's outputs."""
         k = 0
         out: dict = {}
-        for inst in insts:
-            n = len(self._spans[id(inst)])
+        for inst, n in zip(insts, counts):
             res = results[k : k + n]
             k += n
             if inst.request_type == "loglikelihood":
@@ -419,19 +443,14 @@ class LmEvalKind(TaskKind):
         score them with lm-eval; write(key, doc, instances, outputs, scores) per unit as soon as it is done."""
         lm = self.lm
         method = "generate" if lm.output_type == "generate_until" else "loglikelihood"
-        self._spans = {}
         staged = []
         for key, d, insts in units:
-            reqs = []
-            for inst in insts:
-                r = self._requests(inst, ctx)
-                self._spans[id(inst)] = r
-                reqs += r
-            staged.append(((key, d, insts), reqs))
+            per = [self._requests(inst, ctx) for inst in insts]
+            staged.append(((key, d, insts, [len(r) for r in per]), [r for rs in per for r in rs]))
 
         def done(unit, results):
-            key, d, insts = unit
-            outputs = self._answer(insts, results)
+            key, d, insts, counts = unit
+            outputs = self._answer(insts, counts, results)
             scores = lm.score(d.doc, insts)
             if method == "generate":
                 outputs["filtered"] = {f: _plain(insts[0].filtered_resps[f]) for f in lm.filters}
@@ -470,8 +489,6 @@ class LmEvalKind(TaskKind):
     def perturbed(self, d: Doc) -> list[tuple[str, str]]:
         """("original" | "TYPE:k", context) per prompt of each perturbation type's set: the document's
         question text perturbed inside lm-eval's own context (description and few-shot examples kept)."""
-        from ..perturb import PromptBuilder
-
         if d.id in self._perturbed:
             return self._perturbed[d.id]
         c, t = self.config, self.lm.task
@@ -483,7 +500,7 @@ class LmEvalKind(TaskKind):
         if i < 0 or j < 0 or "{instruction}" in context:
             return [("original", context)]  # lm-eval built a context this cannot place the text in: no variants
         template = context[:i] + text[:j] + "{instruction}" + text[j + len(q):] + context[i + len(text):]
-        builder = PromptBuilder("instruction", self.spec.name, self.seed, c.typo_rate)
+        builder = PromptBuilder("instruction", self.spec.name, self.seed, c.typo_rate, c.mixed)
         builder.templates = ({"id": "lm-eval", "text": template},)  # lm-eval's own template, the only one
         sample = {"id": str(d.id), "instruction": q}
         out = [("original", context)]
@@ -516,13 +533,7 @@ class LmEvalKind(TaskKind):
             prompt, answers = self._render(f, d.doc)
             ctx = (description + "\n\n" if description else "") + shots + prompt
             lead = "" if ctx[-1:].isspace() else " "
-            insts = []
-            for inst in d.instances:
-                new = copy.copy(inst)
-                new.resps, new.filtered_resps = [], {}
-                new.arguments = (ctx, lead + answers[inst.idx]) if inst.request_type == "loglikelihood" and answers else (ctx, *inst.arguments[1:])
-                insts.append(new)
-            out.append((f.id, insts))
+            out.append((f.id, _with_context(d.instances, ctx, [lead + a for a in answers])))
         return out
 
     def _render(self, f, doc: dict, answered: bool = False):
@@ -537,7 +548,13 @@ class LmEvalKind(TaskKind):
         if not answered:
             return prompt, answers
         target = t.doc_to_target(doc)
-        gold = answers[target] if isinstance(target, int) and answers else answers[choices.index(target)] if answers and target in choices else str(target[0] if isinstance(target, list) else target)
+        target = target[0] if isinstance(target, list) else target
+        if answers and isinstance(target, int):
+            gold = answers[target]
+        elif answers and str(target) in choices:
+            gold = answers[choices.index(str(target))]
+        else:
+            gold = str(target)
         return prompt + ("" if prompt[-1:].isspace() else " ") + gold
 
     def posix(self):
@@ -548,7 +565,7 @@ class LmEvalKind(TaskKind):
                 g = generation_config(lm.task.config.generation_kwargs, 1, 0, str(self.spec.path))
                 stop, max_tokens = list(g.stop), g.max_tokens
             pc = PosixConfig(task=c.task, kind="posix", data=c.data, input="instruction", perturbations=c.perturbations,
-                             n_variants=c.n_variants, typo_rate=c.typo_rate, max_tokens=max_tokens, stop=stop,
+                             mixed=c.mixed, n_variants=c.n_variants, typo_rate=c.typo_rate, max_tokens=max_tokens, stop=stop,
                              include_eos=not stop, bootstrap=c.bootstrap)
             self._posix = _LmEvalPosix(TaskSpec(self.spec.name, self.spec.path, pc, self.spec.content_hash), self.seed, self)
         return self._posix
@@ -656,16 +673,25 @@ class LmEvalKind(TaskKind):
             return PosixKind.variant_scores(summary)
         return None
 
+    # --- presentation (evalkit report) --------------------------------------------------------------
+    title = "lm-eval task"
+    about = ("An lm-evaluation-harness task as lm-eval runs it (its prompts, filters and metrics), or under a sensitivity "
+             "lens (summary.lens): perturbed questions, prompt formats, POSIX.")
+    figures = (("posix_by_perturbation", "POSIX by perturbation type (lens posix, 95% bootstrap CI)"),
+               ("formatspread", "the task's metric per prompt format (lens formatspread)"))
+
+    @staticmethod
+    def plot(summary: dict, records: list[dict], out: Path) -> None:
+        from .formatspread import plot_formatspread
+        from .posix import plot_posix
+
+        if summary.get("lens") == "posix":
+            plot_posix(summary, out / "posix_by_perturbation.png")
+        elif summary.get("lens") == "formatspread":
+            plot_formatspread({**summary, "breakdown": {"attribute": {}, **summary["breakdown"]}}, out / "formatspread.png")
+
     def write_artifacts(self, out: Path, summary: dict, records: list[dict]) -> None:
-        if self.config.lens == "posix":
-            self.posix().write_artifacts(out, summary, records)
-        elif self.config.lens == "formatspread":
-            from .formatspread import plot_formatspread
-
-            if summary["breakdown"].get("attribute") is None:
-                summary = {**summary, "breakdown": {**summary["breakdown"], "attribute": {}}}
-            plot_formatspread(summary, out / "formatspread.png")
-
+        self.plot(summary, records, out)
 
 def _key(d: Doc, variant) -> str:
     return str(d.id) if variant is None else f"{d.id}::{variant}"
@@ -676,13 +702,18 @@ def _variant_order(v: str):
     return ptype, int(k) if k.isdigit() else 0
 
 
-def _with_context(instances: list, context: str) -> list:
-    """Fresh copies of lm-eval Instances with another context (the continuation / generation settings kept)."""
+def _with_context(instances: list, context: str, continuations: list[str] | None = None) -> list:
+    """Fresh copies of lm-eval Instances with another context, and for log-likelihood requests other
+    continuations (by choice index) where given; generation settings kept. The unconditional requests of
+    acc_mutual_info (empty context) keep their empty context."""
     out = []
     for inst in instances:
         new = copy.copy(inst)
         new.resps, new.filtered_resps = [], {}
-        new.arguments = (context, *inst.arguments[1:])
+        rest = inst.arguments[1:]
+        if continuations and inst.request_type == "loglikelihood":
+            rest = (continuations[inst.idx % len(continuations)], *rest[1:])
+        new.arguments = (context if inst.arguments[0] else "", *rest)
         out.append(new)
     return out
 
@@ -703,15 +734,15 @@ class _LmEvalPosix(PosixKind):
         return _DocPrompts(self)
 
 
-class _DocPrompts:
-    """PromptBuilder for lm-eval documents: each document's own context is its one template."""
+class _DocPrompts(PromptBuilder):
+    """The prompt sets of lm-eval documents (LmEvalKind.perturbed): each document's own context is its one template."""
 
     def __init__(self, posix: _LmEvalPosix):
+        c = posix.owner.config
+        super().__init__("instruction", posix.spec.name, posix.seed, c.typo_rate, c.mixed)
         self.posix = posix
 
     def prompt_set(self, sample: dict, ptype: str, n: int):
-        from ..perturb import Variant
-
         owner = self.posix.owner
         d = self.posix._docs[str(sample["id"])]
         prompts = owner.perturbed(d)
