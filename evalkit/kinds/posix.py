@@ -16,24 +16,24 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import EvalkitError
 from ..metrics import mean_metric
-from ..perturb import PERTURBATIONS, PromptBuilder, labels
+from ..perturb import PromptBuilder, check_perturbations, labels, mixable
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..sensitivity import label_metrics, mean_with_bootstrap, psi
 from ..context import RunContext
 from ..kind import TaskConfig, TaskKind
 from ..readers import read_jsonl
 
-Perturbation = Literal["spelling", "template", "paraphrase", "robustness", "mixed", "user"]
-assert set(Perturbation.__args__) == set(PERTURBATIONS)
-
-
 class PosixConfig(TaskConfig):
     input: Literal["mcq", "instruction"] = "mcq"
-    perturbations: list[Perturbation] = Field(default_factory=lambda: ["spelling", "template", "paraphrase", "mixed"], min_length=1)
+    # names in evalkit.registry.PERTURBATIONS (evalkit's own: evalkit/perturb/__init__.py; others: entry points)
+    perturbations: list[str] = Field(default_factory=lambda: ["spelling", "template", "paraphrase", "mixed"], min_length=1)
+    # the member types `mixed` draws from (default: every registered mixable one); part of the task's content
+    # hash, so installing a new perturbation gives mixed runs a new run id instead of resuming into other sets
+    mixed: list[str] = Field(default_factory=mixable, min_length=1)
     n_variants: int = Field(5, ge=2, le=32)  # prompts per set, the original included
     typo_rate: float = Field(0.1, gt=0, le=1)  # per editable word
     max_tokens: int = Field(32, ge=1)
@@ -51,6 +51,9 @@ class PosixConfig(TaskConfig):
         "Rewrite the following text in different words without changing its meaning. "
         "Reply with the rewritten text only.\n\n{text}"
     )
+
+    _registered = field_validator("perturbations")(check_perturbations)
+    _members = field_validator("mixed")(lambda v: check_perturbations(v, members=True))
 
 
 class _PosixSample(BaseModel):
@@ -117,7 +120,7 @@ class PosixKind(TaskKind):
     def prompt_builder(self) -> PromptBuilder:
         """What builds each sample's prompt sets (the lm_eval kind's POSIX lens builds them inside lm-eval's contexts)."""
         c = self.config
-        return PromptBuilder(c.input, self.spec.name, self.seed, c.typo_rate)
+        return PromptBuilder(c.input, self.spec.name, self.seed, c.typo_rate, c.mixed)
 
     def _generate_request(self, prompt: str) -> GenerateRequest:
         c = self.config
