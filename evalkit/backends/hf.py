@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Literal, Sequence
@@ -17,7 +18,7 @@ from typing import Callable, Literal, Sequence
 from ..errors import EvalkitError
 from ..models import ModelSpec, adapter_hash
 from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult
-from .base import LocalBackend, OnResult, Tokenization
+from .base import LocalBackend, OnResult, Tokenization, trim_at_stop
 
 _DTYPES = {"float32", "bfloat16", "float16"}
 
@@ -164,49 +165,39 @@ class HFBackend(LocalBackend):
         # logits_to_keep=1: the LM head runs on the last context position only (the rest is never scored)
         out = self.hf(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1)
         first = F.log_softmax(out.logits[:, -1, :].float(), dim=-1)  # predicts each continuation's first token
+        ctx_len = mask.sum(-1)
         rows = [(b, i, cont) for b, (_, conts) in enumerate(batch) for i, cont in conts]
-        row_ctx = torch.tensor([b for b, _, _ in rows], device=self.device)
-        width = max(len(c) for _, _, c in rows) - 1
-        rest = None
-        if width > 0:
-            # Every continuation row reuses its context's KV cache: only the continuation is forwarded.
-            cache = out.past_key_values
-            cache.batch_select_indices(row_ctx)
-            cont_ids = torch.full((len(rows), width), self.tok.pad_id, dtype=torch.long, device=self.device)
-            cont_mask = torch.zeros((len(rows), width), dtype=torch.long, device=self.device)
-            for r, (_, _, c) in enumerate(rows):
-                if len(c) > 1:
-                    cont_ids[r, : len(c) - 1] = torch.tensor(c[:-1])
-                    cont_mask[r, : len(c) - 1] = 1
-            ctx_len = mask.sum(-1)[row_ctx]
-            pos2 = ctx_len[:, None] + torch.arange(width, device=self.device)[None, :]
-            out2 = self.hf(
-                input_ids=cont_ids,
-                attention_mask=torch.cat([mask[row_ctx], cont_mask], dim=-1),
-                position_ids=pos2,
-                past_key_values=cache,
-                use_cache=True,
-            )
-            rest = F.log_softmax(out2.logits.float(), dim=-1)
-        for r, (b, i, c) in enumerate(rows):
-            target = torch.tensor(c, device=self.device)
-            logp = first[b].unsqueeze(0)
-            if len(c) > 1:
-                logp = torch.cat([logp, rest[r, : len(c) - 1]], dim=0)
-            picked = logp.gather(-1, target[:, None]).squeeze(-1)
-            greedy = bool((logp.argmax(-1) == target).all())
-            yield i, LoglikelihoodResult(float(picked.sum()), len(c), greedy)
+        # Continuations after their first token reuse their context's KV cache: only they are forwarded, in
+        # groups of one length each, so no pad position is forwarded (a batch mixes lengths 1..10 in MC).
+        by_len = defaultdict(list)
+        for row in rows:
+            by_len[len(row[2])].append(row)
+        for n, group in sorted(by_len.items()):
+            ctx = torch.tensor([b for b, _, _ in group], device=self.device)
+            target = torch.tensor([c for _, _, c in group], device=self.device)  # (rows, n)
+            logp = first[ctx].gather(-1, target[:, :1]).squeeze(-1)
+            greedy = first[ctx].argmax(-1) == target[:, 0]
+            if n > 1:
+                out2 = self.hf(
+                    input_ids=target[:, :-1],
+                    attention_mask=torch.cat([mask[ctx], mask.new_ones((len(group), n - 1))], dim=-1),
+                    position_ids=ctx_len[ctx, None] + torch.arange(n - 1, device=self.device)[None, :],
+                    past_key_values=_select_rows(out.past_key_values, ctx),
+                    use_cache=True,
+                )
+                rest = F.log_softmax(out2.logits.float(), dim=-1)
+                logp = logp + rest.gather(-1, target[:, 1:, None]).squeeze(-1).sum(-1)
+                greedy &= (rest.argmax(-1) == target[:, 1:]).all(-1)
+            for (_, i, c), lp, g in zip(group, logp.tolist(), greedy.tolist()):
+                yield i, LoglikelihoodResult(lp, n, g)
 
     # --- generation ---------------------------------------------------------------------------
     def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Generation]:
         results: list[Generation | None] = [None] * len(requests)
         # Left-truncate prompts so prompt + generation fits the model's context window.
         prompts = [self.tok.prompt_ids(r)[-max(1, self.max_length - r.config.max_tokens) :] for r in requests]
-        greedy = defaultdict(list)  # batched by identical settings; the seed does not matter when greedy
-        sampled = []
-        for i, r in enumerate(requests):
-            c = r.config
-            (greedy[(c.max_tokens, c.stop)] if c.greedy else sampled).append(i)
+        greedy = [i for i, r in enumerate(requests) if r.config.greedy]  # the seed cannot matter: one pool
+        sampled = [i for i, r in enumerate(requests) if not r.config.greedy]
 
         def emit(i, gen):
             results[i] = gen
@@ -214,16 +205,22 @@ class HFBackend(LocalBackend):
                 on_result(i, gen)
 
         with self.torch.inference_mode():
-            for (max_tokens, stop), idx in greedy.items():
-                idx.sort(key=lambda i: -len(prompts[i]))
+            greedy.sort(key=lambda i: -len(prompts[i]))
+            cost = lambda b: len(b) * (len(prompts[b[0]]) + max(requests[i].config.max_tokens for i in b))  # noqa: E731
+            if self.static_cache:  # transformers' generate with its preallocated cache, per (max_tokens, stop)
+                groups = defaultdict(list)
+                for i in greedy:
+                    groups[(requests[i].config.max_tokens, requests[i].config.stop)].append(i)
 
-                def run(batch, max_tokens=max_tokens, stop=stop):
+                def run(batch):
                     gc = self._gen_config(requests[batch[0]].config, greedy=True)
-                    seqs = self._generate([prompts[i] for i in batch], gc)
-                    for i, seq in zip(batch, seqs):
-                        emit(i, self.tok.finish(len(prompts[i]), [seq] * requests[i].config.n, stop))
+                    for i, seq in zip(batch, self._generate([prompts[i] for i in batch], gc)):
+                        emit(i, self.tok.finish(len(prompts[i]), [seq] * requests[i].config.n, requests[i].config.stop))
 
-                self._run_batches(idx, lambda b, max_tokens=max_tokens: len(b) * (len(prompts[b[0]]) + max_tokens), run)
+                for idx in groups.values():
+                    self._run_batches(idx, cost, run)
+            else:
+                self._run_batches(greedy, cost, lambda batch: self._greedy(batch, prompts, requests, emit))
             for i in sampled:
                 # One request at a time, seeded: the samples do not depend on what else is in the batch.
                 c = requests[i].config
@@ -231,6 +228,52 @@ class HFBackend(LocalBackend):
                 seqs = self._generate([prompts[i]], self._gen_config(c, greedy=False))
                 emit(i, self.tok.finish(len(prompts[i]), seqs, c.stop))
         return results  # type: ignore[return-value]
+
+    def _greedy(self, batch: list[int], prompts: list[list[int]], requests, emit) -> None:
+        """Greedy decoding of one batch with our own loop over the model's forward (the same calls as
+        transformers' greedy `generate`: left-padded prefill with position ids, then one token per row per
+        step on a DynamicCache). Unlike `generate`, a row leaves the batch the step it ends (EOS, a stop
+        string in its decoded text, its own max_tokens): its KV rows are dropped and its result is emitted
+        at once, so a batch costs the tokens actually generated, not rows x the longest row."""
+        from transformers import DynamicCache
+
+        torch, tok = self.torch, self.tok
+        ids, mask = self._left_pad([prompts[i] for i in batch])
+        padded = bool((mask == 0).any())  # no padding: no mask at all, as generate does (faster attention)
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=self.hf.config)
+        out = self.hf(input_ids=ids, attention_mask=mask if padded else None, position_ids=pos,
+                      past_key_values=cache, use_cache=True, logits_to_keep=1)
+        rows, seqs, done_tokens = list(batch), {i: [] for i in batch}, 0
+        nxt = mask.sum(-1, keepdim=True)  # each row's next position
+        while True:
+            new = out.logits[:, -1, :].argmax(-1)
+            keep = []
+            for r, (i, t) in enumerate(zip(rows, new.tolist())):
+                seq, c = seqs[i], requests[i].config
+                seq.append(t)
+                # a stop string counts once it is in the decoded text, as Tokenization.finish cuts it
+                if t in tok.eos_ids or len(seq) >= c.max_tokens or (c.stop and trim_at_stop(tok.tokenizer.decode(seq, skip_special_tokens=True), c.stop)[1]):
+                    done_tokens += len(seq)
+                    emit(i, tok.finish(len(prompts[i]), [seq] * c.n, c.stop))
+                else:
+                    keep.append(r)
+            if not keep:
+                break
+            if len(keep) < len(rows):
+                sel = torch.tensor(keep, device=self.device)
+                cache.batch_select_indices(sel)
+                new, mask, nxt, rows = new[sel], mask[sel], nxt[sel], [rows[r] for r in keep]
+            if self.on_progress is not None:
+                live = sum(len(seqs[i]) / requests[i].config.max_tokens for i in rows)
+                self.on_progress(live, sum(len(seqs[i]) for i in rows))
+            if padded:
+                mask = torch.cat([mask, mask.new_ones((len(rows), 1))], dim=-1)
+            out = self.hf(input_ids=new[:, None], attention_mask=mask if padded else None, position_ids=nxt,
+                          past_key_values=cache, use_cache=True)
+            nxt = nxt + 1
+        if self.on_progress is not None:
+            self.on_progress(0.0, 0)
 
     def _gen_config(self, c, greedy: bool):
         from transformers import GenerationConfig as HFGenerationConfig
@@ -253,6 +296,8 @@ class HFBackend(LocalBackend):
         return HFGenerationConfig(**kw)
 
     def _generate(self, seqs: list[list[int]], gc) -> list[list[int]]:
+        """transformers' generate: sampled requests (its RNG use, so seeds give the samples they always
+        gave) and the static cache."""
         ids, mask = self._left_pad(seqs)
         extra = {"tokenizer": self.tok.tokenizer} if gc.stop_strings else {}
         if self.on_progress is not None:
@@ -264,6 +309,14 @@ class HFBackend(LocalBackend):
 
     def close(self) -> None:
         del self.hf
+
+
+def _select_rows(cache, rows):
+    """A copy of `cache` holding only these batch rows (repeats allowed); `cache` itself stays whole."""
+    sub = copy.copy(cache)
+    sub.layers = [copy.copy(layer) for layer in cache.layers]
+    sub.batch_select_indices(rows)
+    return sub
 
 
 def _step_report(report, rows: int, prompt_width: int, max_new: int):
