@@ -184,7 +184,8 @@ def test_lm_eval_task_import_renders_what_lm_eval_renders(tmp_path, tiny):
 
     yaml_path = REPO / "tasks" / "lm_eval" / "evalkit_mcq.yaml"
     run = evalkit.run(str(yaml_path), "tiny-random", limit=4, out=tmp_path / "lm", overrides={"lens": "formatspread", "n_formats": 3})
-    assert run.summary["kind"] == "lm_eval" and run.summary["lens"] == "formatspread" and run.summary["task"] == "evalkit_mcq_lm_eval"
+    assert run.summary["kind"] == "lm_eval" and run.summary["lens"] == "formatspread"
+    assert run.summary["task"] == "evalkit_mcq_lm_eval:formatspread" and run.summary["lm_eval"]["task"] == "evalkit_mcq_lm_eval"
     with contextlib.chdir(yaml_path.parent):
         task = TaskManager(include_path=str(yaml_path.parent), include_defaults=False).load(
             ["evalkit_mcq_lm_eval"])["tasks"]["evalkit_mcq_lm_eval"]

@@ -250,6 +250,7 @@ def test_perturb_lens(toy, which):
                           overrides={"lens": "perturb", "perturbations": ["spelling", "robustness"], "n_variants": 3})
     s = run.summary
     assert s["lens"] == "perturb" and s["primary_metric"] == "accuracy_worst"
+    assert s["task"] == toy["runs"][which].summary["task"] + ":perturb"  # its own benchmark beside the task's
     native = {r["doc_id"]: r for r in records(toy["runs"][which])}
     recs = records(run)
     metric = "acc" if which == "mc" else "exact_match"

@@ -81,7 +81,7 @@ def evalkit_doc(path: Path, doc: dict, overrides: dict) -> tuple[dict, dict]:
     if lens is not None and lens not in LENSES:
         raise EvalkitError(f"-T lens={lens}: not a lens; one of {', '.join(LENSES)}")
     cfg = _yaml_config(path)
-    name = overrides.get("task")
+    name = overrides.pop("task", None) if "group" in cfg else None
     if "group" in cfg:
         if not name:
             raise EvalkitError(f"{path}: field 'group': an lm-eval group runs as a suite of its tasks (evalkit run {path.name}); "
@@ -93,7 +93,9 @@ def evalkit_doc(path: Path, doc: dict, overrides: dict) -> tuple[dict, dict]:
         otype = cfg.get("output_type", "generate_until")  # lm-eval's default
         if otype not in OUTPUT_TYPES:
             raise EvalkitError(f"{path}: field 'output_type': '{otype}' is not one of {', '.join(OUTPUT_TYPES)}")
-    out = {"task": str(name), "kind": "lm_eval", "data": path.name, "description": f"lm-eval task {name}"}
+    # a lens run is its own benchmark beside the task's own (name:lens), so the two never stand for each other
+    out = {"task": f"{name}:{lens}" if lens else str(name), "lm_eval_task": str(name), "kind": "lm_eval", "data": path.name,
+           "description": f"lm-eval task {name}" + (f" under the {lens} lens" if lens else "")}
     return ({**out, "lens": lens} if lens else out), overrides
 
 
@@ -328,9 +330,9 @@ def _lens_perturbations(names: list[str], members: bool = False) -> list[str]:
 
 
 class LmEvalConfig(TaskConfig):
-    """`data` is the lm-eval YAML (a task file, or a group file with `task` naming the member); `task` the
-    lm-eval task name."""
+    """`data` is the lm-eval YAML (a task file, or a group file holding the member `lm_eval_task`)."""
 
+    lm_eval_task: str  # the task's name in lm-eval (`task` is evalkit's: the same, or NAME:LENS)
     lens: Literal["perturb", "formatspread", "posix"] | None = None
     num_fewshot: int | None = Field(None, ge=0)  # None: the YAML's (as lm-eval, 0 when unset)
     fewshot_seed: int = LM_EVAL_FEWSHOT_SEED  # lm-eval's fewshot_random_seed
@@ -353,12 +355,6 @@ class LmEvalConfig(TaskConfig):
 class LmEvalKind(TaskKind):
     Config = LmEvalConfig
     primary_metric = None  # the task's first metric (set once lm-eval has loaded it), or the lens's
-    # presentation (evalkit report), also of lm-eval's own results files (report/sources.py reads them as this kind)
-    title = "lm-evaluation-harness results"
-    about = ("A task's metrics as an lm-evaluation-harness results file reports them (the first filter's under the metric's "
-             "name, every filter's in the breakdown; ± lm-eval's stderr).")
-    report_order = 110
-    expects_manifest = False  # a results file has none
 
     def __init__(self, spec: TaskSpec, seed: int = 0):
         super().__init__(spec, seed)
@@ -375,7 +371,7 @@ class LmEvalKind(TaskKind):
     def lm(self) -> LmEvalTask:
         if self._lm is None:
             c = self.config
-            self._lm = LmEvalTask(self.spec.data_path, c.task, c.num_fewshot, c.fewshot_seed)
+            self._lm = LmEvalTask(self.spec.data_path, c.lm_eval_task, c.num_fewshot, c.fewshot_seed)
             where = f"{self.spec.path}: -T lens={c.lens}"
             if c.lens and self._lm.output_type == "loglikelihood_rolling":
                 raise EvalkitError(f"{where}: a loglikelihood_rolling task scores its text itself; it has no prompt to vary")
@@ -573,7 +569,7 @@ class LmEvalKind(TaskKind):
     # --- summary -----------------------------------------------------------------------------------
     def summarize(self, records: list[dict]) -> dict:
         lm, lens = self.lm, self.config.lens
-        info = {"lm_eval": {"task": self.config.task, "output_type": lm.output_type, "num_fewshot": lm.task.config.num_fewshot,
+        info = {"lm_eval": {"task": self.config.lm_eval_task, "output_type": lm.output_type, "num_fewshot": lm.task.config.num_fewshot,
                             "fewshot_seed": self.config.fewshot_seed, "metrics": lm.metrics, "filters": lm.filters,
                             "version": _plain((lm.task.config.metadata or {}).get("version"))}}
         if lens == "posix":
@@ -679,6 +675,8 @@ class LmEvalKind(TaskKind):
              "lens (summary.lens): perturbed questions, prompt formats, POSIX.")
     figures = (("posix_by_perturbation", "POSIX by perturbation type (lens posix, 95% bootstrap CI)"),
                ("formatspread", "the task's metric per prompt format (lens formatspread)"))
+    report_order = 110
+    expects_manifest = False  # also the presentation of lm-eval's own results files (report/sources.py), which have none
 
     @staticmethod
     def plot(summary: dict, records: list[dict], out: Path) -> None:
