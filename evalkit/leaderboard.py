@@ -22,7 +22,6 @@ One checkpoint is one model whichever file names it: matched by weights hash whe
 
 from __future__ import annotations
 
-import glob
 import json
 import math
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from .version import __version__
 from .errors import EvalkitError
 from .metrics import Z95, metric_info
 from .seeding import rng
+from .store import find_files
 
 SCHEMA = "evalkit.leaderboard/v2"
 SCHEMA_V1 = "evalkit.leaderboard/v1"
@@ -47,21 +47,6 @@ JUDGE_KEYS = ("accuracy", "macro_f1", "cohen_kappa", "position_consistency", "ag
 def schema(version: int = 2) -> dict:
     """The leaderboard's JSON Schema (v2, what export writes; v1 for older files)."""
     return json.loads(files("evalkit").joinpath(f"schemas/leaderboard.v{version}.json").read_text())
-
-
-def _source_files(paths) -> list[Path]:
-    out: list[Path] = []
-    for p in paths:
-        hits = glob.glob(str(p), recursive=True) or [str(p)]
-        for hit in hits:
-            hp = Path(hit)
-            if not hp.exists():
-                raise EvalkitError(f"{hp}: no such results path")
-            if hp.is_dir():
-                out += sorted(f for pat in ("summary.json", "ranking.json", "results_*.json") for f in hp.rglob(pat))
-            else:
-                out.append(hp)
-    return list(dict.fromkeys(out))
 
 
 def _read(path: Path) -> dict:
@@ -451,7 +436,7 @@ def build_leaderboard(paths, n_boot: int = N_BOOT, seed: int = 0) -> dict:
     rankings: list[dict] = []
     judge, judge_quality = None, None
     ended: list[str] = []
-    sources = _source_files(paths)
+    sources = find_files(paths, ("summary.json", "ranking.json", "results_*.json"))
     if not sources:
         raise EvalkitError(f"{' '.join(map(str, paths))}: no summary.json, ranking.json or results_*.json found")
     for path in sources:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,28 +9,13 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import EvalkitError
-
-
-def _run_dirs(paths) -> list[Path]:
-    """Run directories (holding manifest.json) under each path or glob."""
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
-    dirs: set[Path] = set()
-    for p in paths:
-        for hit in glob.glob(str(p), recursive=True) or [str(p)]:
-            hp = Path(hit)
-            if hp.is_file():
-                hp = hp.parent
-            if not hp.exists():
-                raise EvalkitError(f"{hp}: no such results path")
-            dirs.update(m.parent for m in ([hp / "manifest.json"] if (hp / "manifest.json").exists() else hp.rglob("manifest.json")))
-    return sorted(dirs)
+from .store import run_dirs
 
 
 def load_results(paths) -> pd.DataFrame:
     """One row per record, with the run's task, model, backend and run id in front."""
     frames = []
-    for d in _run_dirs(paths):
+    for d in run_dirs(paths):
         manifest = json.loads((d / "manifest.json").read_text())
         rec = d / "records.jsonl"
         rows = [json.loads(line) for line in rec.read_text().splitlines() if line.strip()] if rec.exists() else []
@@ -48,7 +32,7 @@ def load_results(paths) -> pd.DataFrame:
 def load_summaries(paths) -> pd.DataFrame:
     """One row per run x metric (breakdown levels as rows with axis/level set)."""
     rows = []
-    for d in _run_dirs(paths):
+    for d in run_dirs(paths):
         s = d / "summary.json"
         if not s.exists():
             continue

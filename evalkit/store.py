@@ -8,6 +8,7 @@ NaN becomes null) and stamps provenance with `provenance()`; every consumer read
 
 from __future__ import annotations
 
+import glob
 import importlib.metadata
 import json
 import math
@@ -16,6 +17,7 @@ import re
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Iterable
 
 from .errors import EvalkitError, make_dir
 
@@ -124,3 +126,45 @@ def lock_run_dir(out: Path):
         raise EvalkitError(f"{out}: another evalkit run is writing to this directory (lock {out / '.lock'}); "
                            "wait for it to finish or pick another -o") from None
     return f
+
+
+# ---------------------------------------------------------------- discovery
+# Every consumer (results, leaderboard, report, swiss, rank) names its inputs the same way: files,
+# directories searched recursively, or globs (`results/**/mcq`).
+
+
+def expand(paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    """Each path, or each glob's matches (sorted, `**` recursive); one that matches nothing that exists
+    is an EvalkitError naming it."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    out: list[Path] = []
+    for p in paths:
+        for hit in sorted(glob.glob(str(p), recursive=True)) or [str(p)]:
+            hp = Path(hit)
+            if not hp.exists():
+                raise EvalkitError(f"{hp}: no such results path")
+            out.append(hp)
+    return out
+
+
+def find_files(paths, patterns: Iterable[str], keep: Callable[[Path], bool] | None = None) -> list[Path]:
+    """The files given by name, and below each directory every file matching one of `patterns` (glob
+    names, searched recursively, sorted) for which `keep` holds; each once, in that order."""
+    out: list[Path] = []
+    for p in expand(paths):
+        if p.is_dir():
+            out += sorted(f for pat in patterns for f in p.rglob(pat) if keep is None or keep(f))
+        else:
+            out.append(p)
+    return list(dict.fromkeys(out))
+
+
+def run_dirs(paths) -> list[Path]:
+    """Run directories (those holding a manifest.json) at or below each path or glob; a file stands for
+    its directory."""
+    dirs: set[Path] = set()
+    for p in expand(paths):
+        d = p.parent if p.is_file() else p
+        dirs.update([d] if (d / "manifest.json").exists() else (m.parent for m in d.rglob("manifest.json")))
+    return sorted(dirs)

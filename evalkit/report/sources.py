@@ -9,7 +9,6 @@ are searched recursively; globs are expanded. Anything malformed is an EvalkitEr
 
 from __future__ import annotations
 
-import glob
 import json
 import math
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EvalkitError
+from ..store import find_files
 
 SUMMARY = "evalkit.summary/v1"
 RANKING = "evalkit.ranking/v1"
@@ -244,27 +244,18 @@ def discover(paths) -> list[Source]:
     """Every source under the given files, directories and globs, each once."""
     from ..results import is_lm_eval
 
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
-    files: list[Path] = []
-    for p in paths:
-        for hit in sorted(glob.glob(str(p), recursive=True)) or [str(p)]:
-            hp = Path(hit)
-            if not hp.exists():
-                raise EvalkitError(f"{hp}: no such results path")
-            if hp.is_file():
-                files.append(hp)
-                continue
-            files += sorted(f for pat in ("summary.json", "ranking.json", "bench.json") for f in hp.rglob(pat))
-            files += [f for f in sorted(hp.rglob("results_*.json")) if is_lm_eval(_read_json(f))]  # lm-eval's, by content
-            # by name only: kept when the content says it is ours
-            files += [f for f in sorted(hp.rglob("*leaderboard*.json")) if _schema(f) in LEADERBOARDS]
-            # runs that never finished: a manifest with no summary beside it
-            files += [
-                m
-                for m in sorted(hp.rglob("manifest.json"))
-                if not (m.parent / "summary.json").exists() and _schema(m) in MANIFESTS
-            ]
+    def ours(f: Path) -> bool:
+        name = f.name
+        if name in ("summary.json", "ranking.json", "bench.json"):
+            return True
+        if name.startswith("results_"):  # lm-eval's, by content
+            return is_lm_eval(_read_json(f))
+        if name == "manifest.json":  # a run that never finished: no summary beside it
+            return not (f.parent / "summary.json").exists() and _schema(f) in MANIFESTS
+        return _schema(f) in LEADERBOARDS  # *leaderboard*.json by name only: kept when the content says it is ours
+
+    files = find_files(paths, ("summary.json", "ranking.json", "bench.json", "results_*.json", "*leaderboard*.json",
+                               "manifest.json"), keep=ours)
     sources, seen = [], set()
     for f in files:
         doc = _read_json(f)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..errors import EvalkitError
 from ..readers import iter_jsonl
+from ..store import expand, find_files
 from .ratings import check_battles
 
 COLUMNS = ["model_a", "model_b", "winner", "score", "len_a", "len_b"]
@@ -37,15 +38,10 @@ def _jsonl_battles(path: Path) -> list[dict]:
 
 def load_battles(paths) -> pd.DataFrame:
     rows = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files = sorted(p.rglob("records.jsonl"))
-            if not files:
-                raise EvalkitError(f"{p}: no records.jsonl below this directory")
-        elif p.is_file():
-            files = [p]
-        else:
-            raise EvalkitError(f"{p}: no such file or directory")
+    for p in expand(paths):
+        files = find_files(p, ("records.jsonl",))
+        if not files:
+            raise EvalkitError(f"{p}: no records.jsonl below this directory")
         for f in files:
             rows += _jsonl_battles(f)
     df = pd.DataFrame(rows, columns=COLUMNS)

@@ -25,17 +25,17 @@ field. Normalisation is per benchmark across the models of the table:
 from __future__ import annotations
 
 import csv
-import glob
 import json
 import math
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import EvalkitError, did_you_mean
 from ..readers import parse_yaml
+from ..store import expand, run_dirs
 
 NORMALIZATIONS = ("none", "zscore", "minmax", "rank")
 _MISSING = {"", "na", "nan", "n/a", "none", "null"}
@@ -215,18 +215,6 @@ def _read_evalkit_run(run_dir: Path, metric, cells: _Cells) -> None:
               metric=name, higher_is_better=hib, raw=model)
 
 
-def _expand(paths: Iterable[str | Path]) -> list[Path]:
-    out: list[Path] = []
-    for p in paths:
-        hits = sorted(glob.glob(str(p), recursive=True)) or [str(p)]
-        for h in hits:
-            hp = Path(h)
-            if not hp.exists():
-                raise EvalkitError(f"{hp}: no such file or directory")
-            out.append(hp)
-    return out
-
-
 def load_scores(paths: str | Path | Sequence[str | Path], metric: str | Mapping[str | None, str] | None = None) -> pd.DataFrame:
     """Model x benchmark table (index `model`: each model's display name, one float column per benchmark; NaN = missing).
 
@@ -236,14 +224,12 @@ def load_scores(paths: str | Path | Sequence[str | Path], metric: str | Mapping[
     rest; see parse_metrics). `df.attrs["sources"]` lists the files read, `df.attrs["missing"]` says, per
     empty cell, which file and field lacked it, `df.attrs["metric"]` / `["higher_is_better"]` give each
     benchmark's metric and direction."""
-    from ..results import _run_dirs, is_lm_eval
+    from ..results import is_lm_eval
 
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
     cells = _Cells()
-    for p in _expand(paths):
+    for p in expand(paths):
         if p.is_dir():
-            runs = _run_dirs(p)
+            runs = run_dirs(p)
             lm = sorted(p.rglob("results_*.json"))
             if not runs and not lm:
                 raise EvalkitError(f"{p}: no evalkit runs (manifest.json) or lm-eval results_*.json files found (pass a CSV by its path)")
