@@ -56,7 +56,7 @@ def _lm_eval():
     try:
         import lm_eval.tasks  # noqa: F401
     except ImportError:
-        raise EvalkitError("lm-eval task YAMLs need lm-eval: pip install 'evalkit[test]' (or pip install lm-eval)") from None
+        raise EvalkitError("lm-eval task YAMLs need lm-eval: pip install 'evalkit[lmeval]'") from None
     from lm_eval.tasks import TaskManager
     from lm_eval.tasks._yaml_loader import load_yaml
 
