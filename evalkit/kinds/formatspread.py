@@ -23,10 +23,11 @@ from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..sensitivity import bootstrap_ci, spread_interval
 from .mcq import MCQSample
 from ..context import RunContext
-from ..kind import TaskConfig, TaskKind
+from ..fewshot import FewShot, FewShotConfig
+from ..kind import TaskKind
 
 
-class FormatSpreadConfig(TaskConfig):
+class FormatSpreadConfig(FewShotConfig):
     # (an lm-eval task YAML gets its format spread from the lm_eval kind: -T lens=formatspread, kinds/lmeval.py)
     answer: Literal["label", "text"] = "label"  # score the option's label (FormatSpread) or its text (lm-eval style)
     n_formats: int = Field(20, ge=2, le=2000)
@@ -75,13 +76,19 @@ class FormatSpreadKind(TaskKind):
         return formats, pairs
 
     # --- one evaluation --------------------------------------------------------------------------
-    def requests(self, f: Format, s: dict):
+    def requests(self, f: Format, s: dict, shots: list[dict] = ()):
         """(prompt, answers, requests): answers are what is scored or matched, the option labels of
-        this format or the option texts."""
+        this format or the option texts. `shots`: few-shot examples, rendered in the same format with
+        their gold answer after the instruction (FormatSpread formats its in-context examples alike)."""
         c = self.config
         prompt = f.render(s["question"], s["options"], c.instruction)
         lead = "" if prompt[-1:].isspace() else " "
         answers = f.labels(len(s["options"])) if c.answer == "label" else list(s["options"])
+        if shots:
+            body = f.render(s["question"], s["options"])  # the instruction, if any, is what comes before it
+            gold = lambda e: (f.labels(len(e["options"])) if c.answer == "label" else e["options"])[e["gold"]]  # noqa: E731
+            prompt = (prompt[: len(prompt) - len(body)]
+                      + "".join(f.render(e["question"], e["options"]) + lead + gold(e) + c.fewshot_delimiter for e in shots) + body)
         if c.scoring == "generate":
             return prompt, answers, [GenerateRequest(prompt=prompt, config=GenerationConfig(max_tokens=c.max_tokens, stop=("\n\n",)))]
         return prompt, answers, [LoglikelihoodRequest(prompt, lead + a) for a in answers]
@@ -102,6 +109,8 @@ class FormatSpreadKind(TaskKind):
         formats, self.pairs = self.formats(ctx.out, max(len(s["options"]) for s in samples))
         self.formats_ = formats
         known = {(r["id"], r["variant"]): r["correct"] for r in ctx.records if "correct" in r}
+        fewshot = FewShot(self, "question")
+        shots = {s["id"]: fewshot.examples(s) for s in samples}
         method = "generate" if c.scoring == "generate" else "loglikelihood"
 
         def evaluate(label: str, pairs) -> None:
@@ -109,7 +118,7 @@ class FormatSpreadKind(TaskKind):
             units = []
             for arm, e in pairs:
                 if (str(samples[e]["id"]), formats[arm].id) not in known:
-                    prompt, answers, reqs = self.requests(formats[arm], samples[e])
+                    prompt, answers, reqs = self.requests(formats[arm], samples[e], shots[samples[e]["id"]])
                     units.append(((arm, e, prompt, answers), reqs))
 
             def finish(unit, results):
@@ -117,7 +126,7 @@ class FormatSpreadKind(TaskKind):
                 s = samples[e]
                 detail, correct = self.judge(s, answers, results)
                 ctx.write({"id": str(s["id"]), "variant": formats[arm].id, "format": arm, "prompt": prompt,
-                           "gold_label": answers[s["gold"]], **detail, "correct": correct})
+                           "fewshot": [x["id"] for x in shots[s["id"]]], "gold_label": answers[s["gold"]], **detail, "correct": correct})
                 known[(str(s["id"]), formats[arm].id)] = correct
 
             ctx.stage(label, method, units, finish)

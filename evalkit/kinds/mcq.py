@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..metrics import mean_metric
 from ..requests import LoglikelihoodRequest
 from ..context import RunContext
-from ..kind import TaskConfig, TaskKind
+from ..fewshot import FewShot, FewShotConfig
+from ..kind import TaskKind
 
 
-class MCQConfig(TaskConfig):
+class MCQConfig(FewShotConfig):
     template: str = "Question: {question}\nAnswer:"
     target_delimiter: str = " "  # raw format only: put between the prompt and each option
 
@@ -41,24 +42,27 @@ class MCQKind(TaskKind):
     primary_metric = "acc"
     Sample = MCQSample
 
-    def prompt(self, sample: dict, ctx: RunContext) -> tuple[str, list[str]]:
-        """(context, continuations): raw text, or the chat prompt up to the assistant turn."""
+    def prompt(self, sample: dict, ctx: RunContext, shots: list[dict] = ()) -> tuple[str, list[str]]:
+        """(context, continuations): raw text, or the chat prompt up to the assistant turn; `shots`:
+        few-shot examples, each its templated question and gold option (evalkit/fewshot.py)."""
         c = self.config
-        framed = c.framed(c.template.format(**sample))
+        framed = c.framed(c.template.format(**sample), tuple((c.template.format(**e), e["options"][e["gold"]]) for e in shots),
+                          c.target_delimiter)
         if c.prompt_format == "chat":
             return ctx.backend.render_chat(framed), list(sample["options"])
         return framed, [c.target_delimiter + o for o in sample["options"]]
 
     def run(self, samples, ctx: RunContext) -> None:
-        units = []
+        units, fewshot = [], FewShot(self, "question")
         for s in samples:
             if str(s["id"]) in ctx.done:
                 continue
-            context, conts = self.prompt(s, ctx)
-            units.append(((s, context, conts), [LoglikelihoodRequest(context, c) for c in conts]))
+            shots = fewshot.examples(s)
+            context, conts = self.prompt(s, ctx, shots)
+            units.append(((s, context, conts, [e["id"] for e in shots]), [LoglikelihoodRequest(context, c) for c in conts]))
 
         def finish(unit, results):
-            s, context, conts = unit
+            s, context, conts, shot_ids = unit
             ll = np.array([r.logprob for r in results])
             norm = ll / np.array([max(len(o), 1) for o in s["options"]])  # lm-eval acc_norm: per character
             pred, pred_norm = int(np.argmax(ll)), int(np.argmax(norm))
@@ -67,6 +71,7 @@ class MCQKind(TaskKind):
                     "id": str(s["id"]),
                     "category": s.get("category", ""),
                     "prompt": context,
+                    "fewshot": shot_ids,
                     "continuations": conts,
                     "gold": s["gold"],
                     "loglikelihoods": ll.tolist(),

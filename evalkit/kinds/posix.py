@@ -20,14 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..errors import EvalkitError
 from ..metrics import mean_metric
-from ..perturb import PromptBuilder, check_perturbations, labels, mixable
+from ..perturb import PromptBuilder, check_perturbations, labels, mixable, templates
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..sensitivity import label_metrics, mean_with_bootstrap, psi
 from ..context import RunContext
-from ..kind import TaskConfig, TaskKind
+from ..fewshot import FewShot, FewShotConfig
+from ..kind import TaskKind
 from ..readers import read_jsonl
 
-class PosixConfig(TaskConfig):
+class PosixConfig(FewShotConfig):
     input: Literal["mcq", "instruction"] = "mcq"
     # names in evalkit.registry.PERTURBATIONS (evalkit's own: evalkit/perturb/__init__.py; others: entry points)
     perturbations: list[str] = Field(default_factory=lambda: ["spelling", "template", "paraphrase", "mixed"], min_length=1)
@@ -122,15 +123,31 @@ class PosixKind(TaskKind):
         c = self.config
         return PromptBuilder(c.input, self.spec.name, self.seed, c.typo_rate, c.mixed)
 
-    def _generate_request(self, prompt: str) -> GenerateRequest:
+    def fewshot_examples(self, fewshot: FewShot, s: dict) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+        """(ids, (prompt, answer) pairs) of the sample's few-shot examples: each under the original template,
+        then its answer, the gold option's letter (mcq) or its `response` (instruction). The same examples,
+        unperturbed, lead every prompt of the sample's sets: only the sample's own text varies."""
+        key = "gold" if self.config.input == "mcq" else "response"
+        builder, examples, pairs = self.prompt_builder(), fewshot.examples(s), []
+        for e in examples:
+            if e.get(key) is None:
+                raise EvalkitError(f"{fewshot.where}: sample '{e['id']}': field '{key}': a few-shot example needs its answer")
+            pairs.append((builder.original(e).prompt, labels(len(e["options"]))[e["gold"]] if key == "gold" else str(e[key])))
+        return [e["id"] for e in examples], tuple(pairs)
+
+    def _framed(self, prompt: str, shots: tuple[tuple[str, str], ...]):
+        c = self.config  # an example's answer follows "Answer:" on its line, an instruction's response on the next
+        return c.framed(prompt, shots, " " if templates(c.input)[0]["text"].endswith(":") else "\n")
+
+    def _generate_request(self, prompt: str, shots: tuple[tuple[str, str], ...] = ()) -> GenerateRequest:
         c = self.config
         cfg = GenerationConfig(max_tokens=c.max_tokens, temperature=0.0, stop=tuple(c.stop), seed=self.seed)
-        framed = c.framed(prompt)
+        framed = self._framed(prompt, shots)
         return GenerateRequest(messages=framed, config=cfg) if c.prompt_format == "chat" else GenerateRequest(prompt=framed, config=cfg)
 
-    def _score_request(self, prompt: str, response_ids) -> LoglikelihoodRequest:
+    def _score_request(self, prompt: str, response_ids, shots: tuple[tuple[str, str], ...] = ()) -> LoglikelihoodRequest:
         c = self.config
-        framed = c.framed(prompt)
+        framed = self._framed(prompt, shots)
         if c.prompt_format == "chat":
             return LoglikelihoodRequest(messages=framed, continuation_ids=response_ids)
         return LoglikelihoodRequest(context=framed, continuation_ids=response_ids)
@@ -186,8 +203,10 @@ class PosixKind(TaskKind):
             pending = [s for s in samples if any(f"{s['id']}::{p}" not in ctx.done for p in uses_paraphrases)]
             done = {s["id"]: s for s in self._add_generated_paraphrases(pending, ctx)} if pending else {}
             samples = [done.get(s["id"], s) for s in samples]
-        sets = []
+        sets, shots = [], {}  # shots: sample id -> (few-shot ids, pairs)
+        fewshot = FewShot(self, builder.field, PosixMCQSample if c.input == "mcq" else PosixInstructionSample)
         for s in samples:
+            shots[s["id"]] = self.fewshot_examples(fewshot, s)
             for ptype in c.perturbations:
                 if f"{s['id']}::{ptype}" in ctx.done:
                     continue
@@ -200,7 +219,7 @@ class PosixKind(TaskKind):
         # Stage 1: one greedy response per prompt (greedy: the seed cannot matter, so it is fixed
         # and identical prompts across sets are one request).
         gens: dict[int, list] = {}
-        units = [(u, [self._generate_request(v.prompt) for v in vs]) for u, (_, _, vs) in enumerate(sets)]
+        units = [(u, [self._generate_request(v.prompt, shots[s["id"]][1]) for v in vs]) for u, (s, _, vs) in enumerate(sets)]
         ctx.stage("generate", "generate", units, lambda u, res: gens.__setitem__(u, res))
 
         # Stage 2: every response under every prompt of its set.
@@ -209,10 +228,10 @@ class PosixKind(TaskKind):
             return tuple(g.token_ids[0]) + ((eos,) if eos is not None and g.finish_reasons[0] == "stop" else ())
 
         def score_units():
-            for u, (_, _, vs) in enumerate(sets):
+            for u, (s, _, vs) in enumerate(sets):
                 ids = [scored_ids(g) for g in gens[u]]
                 pairs = [(i, j) for i in range(len(vs)) for j in range(len(vs)) if ids[j]]
-                yield (u, pairs), [self._score_request(vs[i].prompt, ids[j]) for i, j in pairs]
+                yield (u, pairs), [self._score_request(vs[i].prompt, ids[j], shots[s["id"]][1]) for i, j in pairs]
 
         def finish(unit, results):
             u, pairs = unit
@@ -228,6 +247,7 @@ class PosixKind(TaskKind):
                 "variant": ptype,
                 "category": s.get("category", ""),
                 "prompts": [v.prompt for v in vs],
+                "fewshot": shots[s["id"]][0],  # the examples before every prompt of the set (evalkit/fewshot.py)
                 "variant_params": [{"type": v.type, **v.params} for v in vs],
                 "prompt_tokens": [x.prompt_tokens for x in g],
                 "responses": [x.texts[0] for x in g],
