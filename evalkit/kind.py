@@ -11,6 +11,7 @@ from typing import Callable, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from .context import RunContext
+from .presentation import Presentation
 from .readers import read_jsonl
 
 
@@ -46,7 +47,8 @@ class TaskSpec:
         return (self.path.parent / self.config.data).resolve()
 
 
-class TaskKind(ABC):
+class TaskKind(Presentation, ABC):
+    # what `evalkit report` shows for a run (title, about, figures, plot, report_section): evalkit/presentation.py
     Config: ClassVar[type[TaskConfig]] = TaskConfig
     Sample: ClassVar[type | None] = None  # pydantic model that validates each data row
     # data sets loaded by name instead of a file next to the YAML: name -> fingerprint of the content
@@ -97,4 +99,5 @@ class TaskKind(ABC):
         return {}
 
     def write_artifacts(self, out: Path, summary: dict, records: list[dict]) -> None:
-        """Plots and other files next to summary.json (none by default)."""
+        """Files next to summary.json: the kind's plots (`plot`) unless the kind writes more."""
+        self.plot(summary, records, out)

@@ -203,7 +203,23 @@ class CodeAgentKind(TaskKind):
         }
         return {"metrics": metrics, "breakdown": {"turn": by_turn}, "exit_status": exits}
 
-    def write_artifacts(self, out, summary, records) -> None:
+    # --- presentation (evalkit report) -----------------------------------------------------------
+    title = "code agent"
+    about = ("A code agent that sees failing-test feedback: pass@1 on hidden tests after each turn, against fresh samples "
+             "with the same budget and no feedback.")
+    figures = (("agent_turns", "agent pass@1 on hidden tests by turn, and the equal-budget resampling baseline"),)
+    report_order = 40
+
+    @classmethod
+    def report_section(cls, src) -> str:
+        from ..report.html import esc, fmt, grid_table
+
+        ex = src.get("exit_status", dict, {}) or {}
+        return ("<h4>how episodes ended</h4>" + grid_table(["exit status", "episodes"], [[esc(s), esc(fmt(c))] for s, c in ex.items()], {1})
+                if ex else "")
+
+    @staticmethod
+    def plot(summary, records, out) -> None:
         import matplotlib
 
         matplotlib.use("Agg")

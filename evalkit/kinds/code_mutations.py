@@ -226,7 +226,23 @@ class CodeMutationsKind(TaskKind):
         isolation = sorted({r["isolation"] for r in records})
         return {"metrics": metrics, "breakdown": breakdown, "isolation": isolation}
 
-    def write_artifacts(self, out, summary, records) -> None:
+    # --- presentation (evalkit report) -----------------------------------------------------------
+    title = "code mutations"
+    about = ("Code generation under edits of the problem statement: meaning-preserving ones (robust pass@k) and "
+             "meaning-changing ones (did the model adapt, reuse the memorised solution, or break).")
+    figures = (("code_mutations", "progressive underspecification curve (pass@1 as statement words are deleted) and "
+                                  "adapted / reused / broken / indistinguishable rates on lexical flips"),)
+    report_order = 30
+
+    @classmethod
+    def report_section(cls, src) -> str:
+        from ..report.html import esc, kv_table
+
+        isolation = src.doc.get("isolation")
+        return kv_table([("sandbox isolation", esc(", ".join(map(str, isolation))))]) if isolation else ""
+
+    @staticmethod
+    def plot(summary, records, out) -> None:
         import matplotlib
 
         matplotlib.use("Agg")

@@ -65,5 +65,55 @@ class CSDKind(TaskKind):
         # the runner writes the run's own identity fields
         return {k: v for k, v in summary.items() if k not in ("schema", "task", "kind", "n_samples", "seed")}
 
-    def write_artifacts(self, out, summary, records) -> None:
+    # --- presentation (evalkit report): also of `evalkit swiss`'s summary -----------------------------
+    title = "Competitive Swiss-System Dynamics"
+    about = ("Expected Swiss-round score E[S] per model over Monte Carlo tournaments, at each elimination setting T, and the "
+             "failure-sensitivity drop E[S]|T=max − E[S]|T=0.")
+    figures = (
+        ("expected_scores", "expected Swiss score E[S] per model at each elimination setting T (±1.96 Monte Carlo s.e.)"),
+        ("fsa_scatter", "failure-sensitivity analysis: base E[S] at T=0 against its drop at the strictest T"),
+    )
+    report_order = 80
+    expects_manifest = False  # `evalkit swiss` writes none
+    ranks_models = True
+
+    @staticmethod
+    def plot(summary, records, out) -> None:
         plot_fsa(summary, out)
+
+    @classmethod
+    def report_section(cls, src) -> str:
+        """The simulation's settings and E[S] per model at each T (± 1.96 Monte Carlo s.e.), with the FSA drop."""
+        from ..report.html import esc, fmt, grid_table, kv_table
+
+        d = src.doc
+        keys = [str(t) for t in src.get("elims", list, [])] or (list(d["entries"][0]["E_S"]) if d["entries"] else [])
+        out = kv_table([
+            ("Monte Carlo runs", esc(fmt(d.get("n_runs")))), ("elimination settings T", esc(", ".join(keys))),
+            ("seed", esc(fmt(d.get("seed")))), ("tiebreak", esc(d.get("tiebreak"))), ("normalize", esc(d.get("normalize"))),
+            ("rounds", esc(" → ".join("[" + ", ".join(map(str, r)) + "]" for r in (d.get("rounds") or [])))),
+            ("score sources", esc(", ".join(map(str, d.get("sources") or [])))),
+        ])
+        rows = []
+        for pos, e in enumerate(d["entries"], 1):
+            cells = []
+            for t in keys:
+                v, se = e["E_S"].get(t), (e.get("mc_stderr") or {}).get(t)
+                cells.append(esc(f"{fmt(v)} ± {1.96 * se:.2g}" if v is not None and se is not None else fmt(v)))
+            fd = e.get("fsa_drop")
+            rows.append([str(pos), esc(e["model"]), *cells, esc("" if fd is None else f"{fd:+.4g}")])
+        return out + "<h4>expected Swiss score per model (± 1.96 Monte Carlo s.e.)</h4>" + grid_table(
+            ["#", "model", *(f"E[S] T={t}" for t in keys), "FSA drop"], rows, numeric={0, *range(2, len(keys) + 3)})
+
+    @classmethod
+    def headline(cls, src):
+        """The top model's E[S] at the strictest elimination setting."""
+        entries = src.doc.get("entries")
+        if not entries:
+            return super().headline(src)
+        top = entries[0]
+        t = max(top["E_S"], key=int)
+        se = (top.get("mc_stderr") or {}).get(t)
+        v = top["E_S"][t]
+        ci = {"ci_low": v - 1.96 * se, "ci_high": v + 1.96 * se} if se is not None else {}
+        return f"top E[S] at T={t}: {top['model']}", {"value": v, **ci, "n": src.doc.get("n_runs")}

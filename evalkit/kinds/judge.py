@@ -102,7 +102,30 @@ class JudgeKind(TaskKind):
                      "coerced_values": sum(len(r.get("coerced", [])) for r in records)},
         }
 
-    def write_artifacts(self, out, summary, records) -> None:
+    # --- presentation (evalkit report) -----------------------------------------------------------
+    title = "judge quality"
+    about = "The model as a pairwise judge on labelled pairs, both slot orders: agreement with the labels and with itself."
+    figures = (("confusion", "judge confusion matrix: gold label × verdict"),)
+    report_order = 50
+
+    @classmethod
+    def report_section(cls, src) -> str:
+        """The judge's settings and its confusion matrix."""
+        from ..report.html import compact, esc, fmt, grid_table, kv_table, short_hash
+
+        j = src.get("judge", dict, {}) or {}
+        out = kv_table([(key, esc(compact(v))) for key, v in j.items() if key != "template_sha256"]
+                       + [("template sha256", short_hash(j.get("template_sha256")))])
+        if src.get("confusion", dict, None):
+            cols, rows = src.get("confusion.columns", list), src.get("confusion.rows", list)
+            out += "<h4>confusion matrix (rows: gold label, columns: judge verdict)</h4>" + grid_table(
+                ["gold \\ verdict", *map(str, cols)],
+                [[f"<b>{esc(r)}</b>", *(esc(fmt(c)) for c in row)] for r, row in zip(rows, src.get("confusion.counts", list))],
+                numeric=set(range(1, len(cols) + 1)))
+        return out
+
+    @staticmethod
+    def plot(summary, records, out) -> None:
         import matplotlib
 
         matplotlib.use("Agg")

@@ -233,7 +233,34 @@ class TournamentKind(TaskKind):
                            "outcome": "soft (each battle's combined judge preference)", **method},
                 "judge": judge}
 
-    def write_artifacts(self, out, summary, records) -> None:
+    # --- presentation (evalkit report) -----------------------------------------------------------
+    title = "tournament"
+    about = ("Variants of one model in a pairwise tournament judged by an LLM, rated by Bradley–Terry (weak prior, 95% "
+             "posterior CIs) on soft judge outcomes.")
+    figures = (("ratings", "Bradley–Terry ratings with 95% CIs"),)
+    report_order = 60
+
+    @classmethod
+    def report_section(cls, src) -> str:
+        from ..report.html import compact, entries_table, esc, kv_table, short_hash
+
+        m, j = src.get("method", dict, {}) or {}, src.get("judge", dict, {}) or {}
+        out = kv_table([(f"method {key}", esc(compact(v))) for key, v in m.items()]
+                       + [(f"judge {key}", esc(compact(v)) if key != "prompt_sha" else short_hash(v)) for key, v in j.items()])
+        entries = src.doc.get("entries")
+        return out + ("<h4>Bradley–Terry ratings</h4>" + entries_table(entries, "BT rating") if entries else "")
+
+    @classmethod
+    def headline(cls, src):
+        """The top of the ratings; a tournament without them, its judge's position consistency."""
+        from ..presentation import top_entry
+
+        metrics = src.doc.get("metrics") or {}
+        name = "position_consistency" if "position_consistency" in metrics else next(iter(metrics), "")
+        return top_entry(src) or (name, metrics.get(name) or {})
+
+    @staticmethod
+    def plot(summary, records, out) -> None:
         if summary.get("entries"):
             from ..tournaments.plots import ratings_plot
 

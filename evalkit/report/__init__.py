@@ -22,7 +22,8 @@ def build_report(paths, title: str = "evalkit report") -> str:
     """The report's HTML for result files, directories (searched recursively) or globs. A leaderboard
     JSON among them is shown as given; without one, a leaderboard is built from the runs and rankings
     (`evalkit.leaderboard.build_leaderboard`) when there is a ranking or more than one model."""
-    from .render import leaderboard_inputs, render
+    from .leaderboard import leaderboard_inputs
+    from .render import render
 
     sources = discover(paths)
     boards = [(s, False) for s in sources if s.kind == "leaderboard"]
