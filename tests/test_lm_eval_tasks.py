@@ -206,13 +206,19 @@ def test_loglikelihood_and_rolling_windows_match_lm_eval(tmp_path, tiny):
         assert run.summary["metrics"][metrics[0]]["higher_is_better"] is False
 
 
-def test_rerun_reuses_the_finished_run_and_a_limited_run_extends(toy, tmp_path):
-    p = toy["paths"]["mc"]
+def test_limited_run_keeps_lm_eval_s_few_shot_draws_and_a_rerun_is_reused(toy, tmp_path):
     import contextlib
 
+    from evalkit.requests import LoglikelihoodRequest, request_key
+
+    p = toy["paths"]["mc"]
     with contextlib.chdir(p.parent):
         first = evalkit.run(str(p), "tiny-random", limit=2, out=tmp_path / "r", cache=toy["dir"] / "responses.sqlite")
+        again = evalkit.run(str(p), "tiny-random", limit=2, out=tmp_path / "r", cache=toy["dir"] / "responses.sqlite")
+    assert again.reused and again.summary == first.summary
     assert [r["doc_id"] for r in records(first)] == [0, 1]
+    # token-id contexts (rolling windows) are new; every other request keeps its response-cache key
+    assert "context_ids" not in request_key(LoglikelihoodRequest("a", " b"))
     # the few-shot draw of doc 1 does not depend on --limit: it is lm-eval's draw for doc 1
     full = {r["doc_id"]: r for r in records(toy["runs"]["mc"])}
     assert [r["prompt"] for r in records(first)] == [full[0]["prompt"], full[1]["prompt"]]
