@@ -229,8 +229,104 @@ class FormatSpreadKind(TaskKind):
                 out[attr] = {"effect": {"value": float(max(means) - min(means)), "n": len(complete)}}
         return out
 
-    def write_artifacts(self, out: Path, summary: dict, records: list[dict]) -> None:
+    # --- presentation (evalkit report) -----------------------------------------------------------
+    title = "FormatSpread"
+    about = ("Accuracy of the same questions under many semantically equivalent prompt formats: the spread between the "
+             "best and the worst format, and how each format attribute moves accuracy.")
+    figures = (
+        ("formatspread_distribution", "distribution of per-format accuracy: histogram over formats and each format "
+         "as a point, best / worst / default marked"),
+        ("formatspread", "accuracy per prompt format, sorted (95% CI), and the accuracy effect of each format attribute"),
+    )
+    report_order = 20
+
+    @staticmethod
+    def plot(summary: dict, records: list[dict], out: Path) -> None:
+        plot_distribution(summary, out / "formatspread_distribution.png")
         plot_formatspread(summary, out / "formatspread.png")
+
+    @classmethod
+    def report_section(cls, src) -> str:
+        """The best, the worst and the default format with their accuracies and attributes."""
+        from ..report.html import esc, fmt, grid_table
+
+        formats = src.get("formats", dict, {}) or {}
+        picks = [(lab, fid) for lab, fid in (("best", src.doc.get("best_format")), ("worst", src.doc.get("worst_format")),
+                                             ("default", next(iter(formats), None))) if fid in formats]
+        if not picks:
+            return ""
+        accs = src.get("breakdown.format", dict, {}) or {}
+        attrs = list(dict.fromkeys(a for _, fid in picks for a in (formats[fid] or {})))
+        rows = [[f"<b>{esc(lab)}</b>", f"<code>{esc(fid)}</code>", esc(fmt(((accs.get(fid) or {}).get("accuracy") or {}).get("value")))]
+                + [f"<code>{esc(json.dumps((formats[fid] or {}).get(a), ensure_ascii=False))}</code>" for a in attrs]
+                for lab, fid in picks]
+        return "<h4>best, worst and default format</h4>" + grid_table(["", "format", "accuracy", *attrs], rows, numeric={2})
+
+
+def plot_distribution(summary: dict, path: Path) -> None:
+    """Per-format accuracies: a histogram over formats above a strip of the formats themselves, the best,
+    worst and default format marked, the mean over fully evaluated formats as a line. Nothing without
+    per-format accuracies."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fmts = (summary.get("breakdown") or {}).get("format") or {}
+    rows = [
+        (fid, m["accuracy"])
+        for fid, m in fmts.items()
+        if isinstance(m, dict) and isinstance(m.get("accuracy"), dict) and m["accuracy"].get("value") is not None
+    ]
+    if not rows:
+        return
+    metric = lambda name: ((summary.get("metrics") or {}).get(name) or {}).get("value")  # noqa: E731
+    ids = [fid for fid, _ in rows]
+    acc = np.array([m["value"] for _, m in rows], dtype=float)
+    n = np.array([m.get("n") or 0 for _, m in rows])
+    best, worst = summary.get("best_format"), summary.get("worst_format")
+    best = best if best in ids else ids[int(np.argmax(acc))]
+    worst = worst if worst in ids else ids[int(np.argmin(acc))]
+    default = next(iter(summary.get("formats") or {}), None)
+    full = n == n.max()
+
+    fig, (top, strip) = plt.subplots(2, 1, figsize=(7.5, 3.8), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]})
+    bins = np.linspace(0, 1, 21)
+    top.hist(acc, bins=bins, color="#8da0cb", edgecolor="white")
+    top.set_ylabel("formats")
+    mean = metric("acc_mean")
+    if mean is not None:
+        top.axvline(mean, color="#555", ls="--", lw=1, label=f"mean {mean:.3f}")
+    spread = metric("spread")
+    title = f"{summary.get('task')} · {summary.get('model')}: accuracy over {len(acc)} prompt formats"
+    title = title.replace("$", r"\$")  # no mathtext
+    top.set_title(title + (f" (spread {spread:.3f})" if spread is not None else ""), fontsize=9)
+    # deterministic jitter: formats with the same accuracy fan out vertically
+    order = np.lexsort((np.arange(len(acc)), acc))
+    y = np.zeros(len(acc))
+    for rank, k in enumerate(order):
+        y[k] = ((rank % 7) - 3) / 10
+    strip.scatter(acc[full], y[full], s=14, color="#4c72b0", label="format")
+    if (~full).any():
+        strip.scatter(acc[~full], y[~full], s=14, facecolors="none", edgecolors="#4c72b0", label="partly evaluated")
+    marks = [(best, "best", "#2ca02c", "^"), (worst, "worst", "#d62728", "v")]
+    if default in ids:
+        marks.append((default, "default", "#333333", "D"))
+    for fid, label, color, marker in marks:
+        k = ids.index(fid)
+        strip.scatter([acc[k]], [y[k]], s=70, color=color, marker=marker, zorder=3, label=f"{label}: {acc[k]:.3f}")
+        if label != "default":
+            top.axvline(acc[k], color=color, lw=1.2)
+    strip.set_yticks([])
+    strip.set_ylim(-0.5, 0.5)
+    strip.set_xlim(-0.02, 1.02)
+    strip.set_xlabel("accuracy of one prompt format")
+    strip.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.55), frameon=False)
+    if mean is not None:
+        top.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
 
 
 def plot_formatspread(summary: dict, path: Path) -> None:

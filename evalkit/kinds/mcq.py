@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -96,3 +97,45 @@ class MCQKind(TaskKind):
             by_cat[r["category"]].append(r)
         metrics = lambda rs: {m: mean_metric([r[m] for r in rs], proportion=True) for m in ("acc", "acc_norm")}  # noqa: E731
         return {"metrics": metrics(records), "breakdown": {"category": {c: metrics(rs) for c, rs in sorted(by_cat.items())}}}
+
+    # --- presentation (evalkit report) -----------------------------------------------------------
+    title = "multiple choice"
+    about = "Multiple-choice accuracy by option log-likelihood."
+    figures = (("mcq_by_category", "accuracy by category with 95% Wilson intervals; the dashed line is the overall accuracy, its interval shaded"),)
+    report_order = 100
+
+    @staticmethod
+    def plot(summary: dict, records: list[dict], out: Path) -> None:
+        plot_by_category(summary, out / "mcq_by_category.png")
+
+
+def plot_by_category(summary: dict, path: Path) -> None:
+    """Accuracy per category as a point with its 95% Wilson interval (the summary's breakdown, from
+    metrics.mean_metric), categories top to bottom as the breakdown lists them, the overall accuracy and
+    its interval as a dashed line and a band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cats = [(c or "(no category)", m["acc"]) for c, m in summary["breakdown"]["category"].items()]
+    overall = summary["metrics"]["acc"]
+    vals = np.array([m["value"] for _, m in cats], dtype=float)
+    # a Wilson bound at p = 0 or 1 can sit a rounding error past the point: clip, matplotlib refuses negative errors
+    err = np.clip([vals - [m.get("ci_low", v) for (_, m), v in zip(cats, vals)],
+                   [m.get("ci_high", v) for (_, m), v in zip(cats, vals)] - vals], 0, None)
+    y = np.arange(len(cats))[::-1]
+    fig, ax = plt.subplots(figsize=(6.4, 1.2 + 0.32 * len(cats)))
+    if overall.get("ci_low") is not None and overall.get("ci_high") is not None:
+        ax.axvspan(overall["ci_low"], overall["ci_high"], color="#dddddd", zorder=0)
+    ax.axvline(overall["value"], color="#555", ls="--", lw=1, label=f"overall {overall['value']:.3f} (n={overall.get('n')})")
+    ax.errorbar(vals, y, xerr=err, fmt="o", ms=4, capsize=3, color="#4c72b0")
+    ax.set_yticks(y, [f"{c} (n={m.get('n')})" for c, m in cats])
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel("accuracy (95% Wilson CI)")
+    title = f"{summary.get('task')} · {summary.get('model')}: accuracy by category".replace("$", r"\$")  # no mathtext
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)

@@ -315,8 +315,20 @@ class PosixKind(TaskKind):
             breakdown["variant"] = {col: {"accuracy": mean_metric(pooled[~np.isnan(pooled[:, k]), k], proportion=True)} for k, col in enumerate(columns)}
         return {"metrics": metrics, "breakdown": breakdown, "include_eos": c.include_eos}
 
-    def write_artifacts(self, out: Path, summary: dict, records: list[dict]) -> None:
+    # --- presentation (evalkit report) -----------------------------------------------------------
+    title = "POSIX prompt sensitivity"
+    about = ("How much the log-probability of a model's own responses moves across intent-preserving rewrites of a prompt "
+             "(POSIX, nats per token; 0 = insensitive), by perturbation type, with bootstrap CIs.")
+    figures = (("posix_by_perturbation", "POSIX by perturbation type (95% bootstrap CI)"),)
+    report_order = 10
+
+    @staticmethod
+    def plot(summary: dict, records: list[dict], out: Path) -> None:
         plot_posix(summary, out / "posix_by_perturbation.png")
+
+    @classmethod
+    def report_section(cls, src) -> str:
+        return ""  # the metrics, the plot and the breakdowns say it all
 
 
 def _type_matrix(records: list[dict]) -> np.ndarray:
