@@ -82,10 +82,11 @@ def _backend_options(backend: str, items: list[str] | None) -> dict:
 
     import pydantic
 
-    from .backends import backend_class
+    from .backends import backend_class, resolve_backend
     from .tasks import parse_overrides
 
     opts = parse_overrides(items, "-B")
+    backend = resolve_backend(backend)
     init = backend_class(backend).__init__
     params = inspect.signature(init).parameters
     known = [p for p in params if p not in ("self", "model")]
@@ -120,7 +121,7 @@ def _metric_table(s: dict) -> Table:
 def run(
     task: List[str] = typer.Argument(..., help="Task names (see `evalkit tasks`), task YAML paths, or one suite file (tasks/suites/*.yaml)."),
     model: Optional[List[str]] = typer.Option(None, "-m", "--model", help=f"Model name, local checkpoint dir, or hub id (repeatable; default {DEFAULT_MODEL})."),
-    backend: Optional[str] = typer.Option(None, "-b", "--backend", help=f"{BACKENDS.help()} (default hf, or the suite file's)."),
+    backend: Optional[str] = typer.Option(None, "-b", "--backend", help=f"{BACKENDS.help()} | auto (vllm where it is installed and usable, else hf; default hf, or the suite file's)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N samples."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Run seed (default 0, or the suite file's)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="One task and model: the run directory (default results/<task>/<model>/<run-id>). Several, or a suite: the results root (runs under OUT/<task>/<model>/<run-id>)."),
@@ -135,6 +136,7 @@ def run(
 
     Several tasks or models (or a suite file) run as a suite: each model is loaded once for all of its tasks, a failing pair
     does not stop the others, a table of every pair ends the run and the exit code is 1 if any pair failed."""
+    from .backends import resolve_backend
     from .suite import find_suite, load_suite, run_suite
     from .tasks import parse_overrides
 
@@ -145,7 +147,7 @@ def run(
     if suite is None and members == list(task) and len(task) == 1 and len(model or []) <= 1:  # one pair: the run directory is -o
         from .runner import run as run_task
 
-        mb, backend = (model[0] if model else DEFAULT_MODEL), backend or "hf"
+        mb, backend = (model[0] if model else DEFAULT_MODEL), resolve_backend(backend or "hf")
         result = run_task(
             task[0], mb, backend, limit=limit, seed=seed or 0, out=output, overrides=parse_overrides(task_args),
             backend_options=_backend_options(backend, backend_args), cache=not no_cache, quiet=quiet or as_json, include=include,
@@ -169,6 +171,7 @@ def run(
         root = output or spec.output or "results"
     else:
         tasks_, models_, root, backend = members, list(model or [DEFAULT_MODEL]), output or "results", backend or "hf"
+    backend = resolve_backend(backend)  # `auto` once, so every pair and row names the engine that ran
     err = Console(stderr=True)
     show = not (quiet or as_json)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .backends import CachedBackend, backend_class, lora_engine_options
+from .backends import CachedBackend, backend_class, lora_engine_options, resolve_backend
 from .cache import ResponseCache
 from .context import RecordWriter, RunContext
 from .errors import EvalkitError
@@ -121,6 +121,7 @@ def run(
             raise EvalkitError(f"--limit: must be >= 1, got {limit}")
         samples = samples[:limit]
     if kind.uses_model:
+        backend = resolve_backend(backend)
         bcls = backend_class(backend)
         with progress.phase(f"{'converting (first use, once)' if needs_build(model) else 'resolving'} model {model}"):
             mspec = resolve_model(model, remote=getattr(bcls, "remote", False))

