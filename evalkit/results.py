@@ -69,7 +69,7 @@ class LmEvalResults:
     path: Path
     model: str  # the model as lm-eval names it (`model_name`, or derived from config.model_args)
     local: str | None  # the local checkpoint directory it names, if any
-    tasks: dict[str, list[LmEvalMetric]]  # per task (and group), its metrics in the file's order
+    tasks: dict[str, list[LmEvalMetric]]  # per task (and group): its first metric_list entry first, then the file's order
     n: dict[str, int | None]  # `n-samples.<task>.effective`
 
 
@@ -104,6 +104,17 @@ def _lm_eval_number(path: Path, field: str, raw) -> float | None:
     if v in (float("inf"), float("-inf")):
         raise EvalkitError(f"{path}: field '{field}': not a finite number")
     return v
+
+
+def _first_listed(doc: dict, task) -> str | None:
+    """'metric,filter' of the task's first `metric_list` entry under its first filter, from the file's
+    `configs` (lm-eval writes the block in process_results' order, which need not be the metric_list's)."""
+    cfg = (doc.get("configs") or {}).get(task) if isinstance(doc.get("configs"), dict) else None
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("metric_list"), list) or not cfg["metric_list"]:
+        return None
+    first, filters = cfg["metric_list"][0], cfg.get("filter_list")
+    name = filters[0].get("name") if isinstance(filters, list) and filters and isinstance(filters[0], dict) else "none"
+    return f"{first.get('metric')},{name}" if isinstance(first, dict) else None
 
 
 def read_lm_eval(path, doc: dict | None = None) -> LmEvalResults:
@@ -147,7 +158,8 @@ def read_lm_eval(path, doc: dict | None = None) -> LmEvalResults:
             metrics.append(LmEvalMetric(key, metric, filt, _lm_eval_number(path, f"results.{task}.{key}", raw),
                                         _lm_eval_number(path, f"results.{task}.{metric}_stderr,{filt}",
                                                         block.get(f"{metric}_stderr,{filt}")), direction))
-        tasks[str(task)] = metrics
+        lead = _first_listed(doc, task)  # the task's first metric_list entry under its first filter goes first
+        tasks[str(task)] = sorted(metrics, key=lambda m: m.key != lead)  # stable: the rest in the file's order
         n = (samples.get(task) or {}).get("effective") if isinstance(samples.get(task), dict) else None
         ns[str(task)] = n if isinstance(n, int) and not isinstance(n, bool) else None
     return LmEvalResults(path, model, local, tasks, ns)

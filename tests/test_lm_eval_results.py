@@ -15,11 +15,11 @@ from evalkit.results import read_lm_eval
 from evalkit.tournaments.scores import load_scores, parse_metrics, select
 
 
-def lm_eval_file(path: Path, model_args, tasks: dict, model_name=None, hib=None) -> Path:
+def lm_eval_file(path: Path, model_args, tasks: dict, model_name=None, hib=None, configs=None) -> Path:
     """A results file in lm-eval 0.4's layout (metric keys 'metric,filter', lm-eval's 'N/A' for a missing stderr)."""
     doc = {
         "results": {t: {"alias": t, **m} for t, m in tasks.items()},
-        "configs": {t: {"task": t, "num_fewshot": 0} for t in tasks},
+        "configs": {t: {"task": t, "num_fewshot": 0, **(configs or {}).get(t, {})} for t in tasks},
         "n-shot": {t: 0 for t in tasks},
         "higher_is_better": hib if hib is not None else {t: {} for t in tasks},
         "n-samples": {t: {"original": 50, "effective": 40} for t in tasks},
@@ -61,6 +61,15 @@ def test_the_reader(tmp_path):
     ppl = read_lm_eval(b).tasks["wikitext"][0]
     assert ppl.higher_is_better is False  # the file says nothing: evalkit.metrics' direction
     assert read_lm_eval(b).model == "org/model-b" and read_lm_eval(b).local is None
+    # the first metric_list entry under the first filter leads, whatever order process_results wrote the block in
+    c = lm_eval_file(tmp_path / "c" / "results_3.json", "pretrained=org/c", {
+        "arc_easy": {"acc,none": 0.1, "acc_norm,none": 0.2},
+        "gsm8k": {"exact_match,flexible-extract": 0.3, "exact_match,strict-match": 0.4}},
+        configs={"arc_easy": {"metric_list": [{"metric": "acc_norm", "aggregation": "mean"}, {"metric": "acc"}]},
+                 "gsm8k": {"metric_list": [{"metric": "exact_match"}],
+                           "filter_list": [{"name": "strict-match", "filter": []}, {"name": "flexible-extract", "filter": []}]}})
+    assert [[m.key for m in ms] for ms in read_lm_eval(c).tasks.values()] == [
+        ["acc_norm,none", "acc,none"], ["exact_match,strict-match", "exact_match,flexible-extract"]]
     doc = json.loads(b.read_text())
     doc["results"]["gsm8k"]["exact_match,strict-match"] = "high"
     with pytest.raises(EvalkitError, match=r"results_2026-01-02T00-00-00\.json: field 'results\.gsm8k\.exact_match,strict-match': "
