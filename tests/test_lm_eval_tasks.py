@@ -324,12 +324,15 @@ def test_group_yaml_runs_as_a_suite(toy, capsys, tmp_path):
 
     d = tmp_path / "g"
     shutil.copytree(toy["dir"], d, ignore=shutil.ignore_patterns("out", "*.sqlite", "fs-*", "perturb-*", "posix-*"))
-    (d / "toy_group.yaml").write_text("group: toy_group\ntask:\n  - toy_mmlu\n  - toy_gsm\n")
+    # a member by name, a nested group, and a member defined inside the group (run from the group file)
+    (d / "toy_sub.yaml").write_text("group: toy_sub\ntask:\n  - toy_gsm\n")
+    (d / "toy_group.yaml").write_text("group: toy_group\ntask:\n  - toy_sub\n  - task: toy_mmlu\n    num_fewshot: 0\n")
     with contextlib.chdir(d):
         code, out, err = evalkit_cli(["run", "toy_group.yaml", "-m", "tiny-random", "--limit", "2", "-o", str(d / "res"), "-q"], capsys)
-    assert code == 0, err
-    summaries = sorted(p.parent.parent.parent.name for p in (d / "res").glob("*/*/*/summary.json"))
-    assert summaries == ["toy_gsm", "toy_mmlu"]
+    assert code == 0, out + err
+    summaries = {p.parent.parent.parent.name: json.loads(p.read_text()) for p in (d / "res").glob("*/*/*/summary.json")}
+    assert sorted(summaries) == ["toy_gsm", "toy_mmlu"]
+    assert summaries["toy_mmlu"]["lm_eval"]["num_fewshot"] == 0  # the group's override of the task's 2 shots
 
 
 def test_bad_lm_eval_input_is_one_line(toy, tmp_path, capsys):

@@ -187,7 +187,8 @@ class LmEvalTask:
         try:
             with contextlib.chdir(path.parent):  # lm-eval resolves local data_files against the working directory
                 tm = TaskManager(include_path=str(path.parent.resolve()), include_defaults=False)
-                tasks = tm.load([str(path.resolve())])["tasks"]
+                group = _yaml_config(path).get("group")  # lm-eval 0.4.13 loads a group by its name, not its file
+                tasks = tm.load([str(group) if group else str(path.resolve())])["tasks"]
                 if name not in tasks:
                     raise EvalkitError(f"{path}: field 'task': no lm-eval task '{name}' in this file "
                                        f"(it has {', '.join(sorted(tasks)) or 'none'})")
