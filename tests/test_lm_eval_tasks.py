@@ -324,8 +324,9 @@ def test_group_yaml_runs_as_a_suite(toy, capsys, tmp_path):
 
     d = tmp_path / "g"
     shutil.copytree(toy["dir"], d, ignore=shutil.ignore_patterns("out", "*.sqlite", "fs-*", "perturb-*", "posix-*"))
-    # a member by name, a nested group, and a member defined inside the group (run from the group file)
-    (d / "toy_sub.yaml").write_text("group: toy_sub\ntask:\n  - toy_gsm\n")
+    # a nested group holding a tag, and a member overridden inside the group (run from the group file)
+    (d / "gen.yaml").write_text("tag: toy_tag\n" + (d / "gen.yaml").read_text())
+    (d / "toy_sub.yaml").write_text("group: toy_sub\ntask:\n  - toy_tag\n")
     (d / "toy_group.yaml").write_text("group: toy_group\ntask:\n  - toy_sub\n  - task: toy_mmlu\n    num_fewshot: 0\n")
     with contextlib.chdir(d):
         code, out, err = evalkit_cli(["run", "toy_group.yaml", "-m", "tiny-random", "--limit", "2", "-o", str(d / "res"), "-q"], capsys)

@@ -147,19 +147,17 @@ def group_members(arg: str) -> list[dict] | None:
             if not isinstance(name, str):
                 raise EvalkitError(f"{gpath}: field 'task': a member without a task name: {item!r}")
             entry = index.get(name)
-            if isinstance(item, str) and entry is not None and entry.yaml_path is not None:
-                if entry.kind == Kind.GROUP:
-                    if entry.yaml_path in seen:
-                        raise EvalkitError(f"{gpath}: group '{name}' includes itself")
-                    walk(Path(entry.yaml_path), seen | {entry.yaml_path})
-                elif entry.kind == Kind.TAG:
-                    for t, e in sorted(index.items()):
-                        if name in e.tags and e.yaml_path is not None and e.kind == Kind.TASK:
-                            out.append({"task": str(Path(e.yaml_path).resolve())})
-                else:
-                    out.append({"task": str(Path(entry.yaml_path).resolve())})
-            elif isinstance(item, str) and entry is None:
+            if isinstance(item, str) and entry is None:
                 raise EvalkitError(f"{gpath}: field 'task': no lm-eval task '{name}' next to the group file")
+            if isinstance(item, str) and entry.kind == Kind.TAG:  # every task carrying the tag
+                out.extend({"task": str(Path(e.yaml_path).resolve())} for _, e in sorted(index.items())
+                           if name in e.tags and e.kind == Kind.TASK and e.yaml_path is not None)
+            elif isinstance(item, str) and entry.kind == Kind.GROUP and entry.yaml_path is not None:
+                if entry.yaml_path in seen:
+                    raise EvalkitError(f"{gpath}: group '{name}' includes itself")
+                walk(Path(entry.yaml_path), seen | {entry.yaml_path})
+            elif isinstance(item, str) and entry.yaml_path is not None:
+                out.append({"task": str(Path(entry.yaml_path).resolve())})
             else:  # defined (or overridden) inside the group: lm-eval builds it from the group file
                 out.append({"task": str(gpath.resolve()), "overrides": {"task": name}})
 
