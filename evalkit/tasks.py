@@ -80,7 +80,7 @@ def load_task(name_or_path: str, overrides: dict[str, Any] | None = None, includ
         raise EvalkitError(f"{path}: expected a mapping of task fields, got {type(doc).__name__}")
     lm_eval = "kind" not in doc and _lm_eval_kind().is_lm_eval(doc)
     if lm_eval:  # an lm-evaluation-harness task YAML: the `lm_eval` kind, which lm-eval itself loads
-        doc, overrides = _lm_eval_kind().evalkit_doc(path, doc, overrides or {})
+        doc, overrides = _lm_eval_kind().evalkit_doc(path, overrides or {})
     if "kind" not in doc:
         raise EvalkitError(f"{path}: field 'kind': required")
     doc = {**doc, **(overrides or {})}

@@ -54,12 +54,10 @@ def is_lm_eval(doc: dict) -> bool:
 
 def _lm_eval():
     try:
-        import lm_eval.tasks  # noqa: F401
+        from lm_eval.tasks import TaskManager
+        from lm_eval.tasks._yaml_loader import load_yaml
     except ImportError:
         raise EvalkitError("lm-eval task YAMLs need lm-eval: pip install 'evalkit[lmeval]'") from None
-    from lm_eval.tasks import TaskManager
-    from lm_eval.tasks._yaml_loader import load_yaml
-
     return TaskManager, load_yaml
 
 
@@ -72,7 +70,7 @@ def _yaml_config(path: Path) -> dict:
         raise EvalkitError(f"{path}: lm-eval cannot read this task YAML: {type(e).__name__}: {e}") from None
 
 
-def evalkit_doc(path: Path, doc: dict, overrides: dict) -> tuple[dict, dict]:
+def evalkit_doc(path: Path, overrides: dict) -> tuple[dict, dict]:
     """An lm-eval task (or group) YAML as an evalkit `lm_eval` task: (task fields, the remaining -T
     overrides). `lens` picks the lens; a group YAML needs `task` (the member to run: the CLI runs a
     group as a suite of its members, see group_members)."""
