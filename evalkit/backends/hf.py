@@ -168,28 +168,31 @@ class HFBackend(LocalBackend):
         ctx_len = mask.sum(-1)
         rows = [(b, i, cont) for b, (_, conts) in enumerate(batch) for i, cont in conts]
         # Continuations after their first token reuse their context's KV cache: only they are forwarded, in
-        # groups of one length each, so no pad position is forwarded (a batch mixes lengths 1..10 in MC).
-        by_len = defaultdict(list)
-        for row in rows:
-            by_len[len(row[2])].append(row)
-        for n, group in sorted(by_len.items()):
+        # groups of similar length (a batch mixes lengths 1..10 in MC), so few pad positions are forwarded.
+        for group in _length_groups(rows):
+            n = max(len(c) for _, _, c in group)
             ctx = torch.tensor([b for b, _, _ in group], device=self.device)
-            target = torch.tensor([c for _, _, c in group], device=self.device)  # (rows, n)
+            target = torch.full((len(group), n), self.tok.pad_id, dtype=torch.long, device=self.device)
+            valid = torch.zeros((len(group), n), dtype=torch.bool, device=self.device)
+            for r, (_, _, c) in enumerate(group):
+                target[r, : len(c)] = torch.tensor(c)
+                valid[r, : len(c)] = True
             logp = first[ctx].gather(-1, target[:, :1]).squeeze(-1)
             greedy = first[ctx].argmax(-1) == target[:, 0]
             if n > 1:
                 out2 = self.hf(
                     input_ids=target[:, :-1],
-                    attention_mask=torch.cat([mask[ctx], mask.new_ones((len(group), n - 1))], dim=-1),
+                    attention_mask=torch.cat([mask[ctx], valid[:, :-1].long()], dim=-1),
                     position_ids=ctx_len[ctx, None] + torch.arange(n - 1, device=self.device)[None, :],
                     past_key_values=_select_rows(out.past_key_values, ctx),
                     use_cache=True,
                 )
                 rest = F.log_softmax(out2.logits.float(), dim=-1)
-                logp = logp + rest.gather(-1, target[:, 1:, None]).squeeze(-1).sum(-1)
-                greedy &= (rest.argmax(-1) == target[:, 1:]).all(-1)
+                picked = rest.gather(-1, target[:, 1:, None]).squeeze(-1)
+                logp = logp + picked.masked_fill(~valid[:, 1:], 0.0).sum(-1)
+                greedy &= ((rest.argmax(-1) == target[:, 1:]) | ~valid[:, 1:]).all(-1)
             for (_, i, c), lp, g in zip(group, logp.tolist(), greedy.tolist()):
-                yield i, LoglikelihoodResult(lp, n, g)
+                yield i, LoglikelihoodResult(lp, len(c), g)
 
     # --- generation ---------------------------------------------------------------------------
     def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Generation]:
@@ -309,6 +312,22 @@ class HFBackend(LocalBackend):
 
     def close(self) -> None:
         del self.hf
+
+
+def _length_groups(rows: list, slack: float = 1.25) -> list[list]:
+    """Rows (.., .., continuation) sorted by length and cut into groups whose padded width x rows stays
+    within `slack` x their real tokens: fewer forward calls than one per length, little padding."""
+    out: list[list] = []
+    real = 0
+    for row in sorted(rows, key=lambda r: len(r[2])):
+        n = len(row[2])
+        if out and (len(out[-1]) + 1) * n <= slack * (real + n) and (n > 1) == (len(out[-1][0][2]) > 1):
+            out[-1].append(row)
+            real += n
+        else:
+            out.append([row])
+            real = n
+    return out
 
 
 def _select_rows(cache, rows):
