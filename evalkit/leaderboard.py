@@ -32,7 +32,7 @@ import numpy as np
 
 from .version import __version__
 from .errors import EvalkitError
-from .metrics import Z95, metric_info
+from .metrics import Z95, metric_info, percentile_interval, resamples
 from .seeding import rng
 from .store import find_files
 
@@ -277,7 +277,7 @@ def _benchmark_draws(task: str, rs: dict[int, _Result], keys: list[int], n_boot:
         common = sorted(set.intersection(*(set(rs[k].samples) for k in with_samples)))
         if common:
             S = np.array([[rs[k].samples[s] for s in common] for k in with_samples])  # (models, samples)
-            idx = g.integers(0, len(common), size=(n_boot, len(common)))
+            idx = resamples(len(common), n_boot, g)
             draws = S[:, idx].mean(axis=2).T
             for j, k in enumerate(with_samples):
                 out[:, keys.index(k)] = draws[:, j]
@@ -320,7 +320,7 @@ def _aggregate(benches: dict[str, dict[int, _Result]], keys: list[int], n_boot: 
     for i, k in enumerate(keys):
         if count[i]:
             reps = boot_total[:, i] / boot_count[i]
-            scores[k] = (float(total[i] / count[i]), float(np.percentile(reps, 2.5)), float(np.percentile(reps, 97.5)), int(count[i]))
+            scores[k] = (float(total[i] / count[i]), *percentile_interval(reps), int(count[i]))
     return scores, ranked
 
 

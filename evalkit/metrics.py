@@ -36,6 +36,30 @@ def mean_metric(values: Sequence[float], proportion: bool = False) -> dict:
     return {"value": mean, "stderr": se, "ci_low": lo, "ci_high": hi, "n": n}
 
 
+# ---------------------------------------------------------------- the bootstrap
+# Every bootstrap in evalkit draws its resamples here and reads its interval here. Not scipy.stats.bootstrap:
+# several statistics share one draw (the leaderboard's paired bootstrap scores every model on the same
+# resampled samples; a judge's confusion matrices come from one bincount over all replicates), and a
+# replicate where a statistic is undefined (0/0) is dropped, which scipy's percentile method does not do.
+
+
+def resamples(n: int, n_boot: int, seed: int | np.random.Generator = 0) -> np.ndarray:
+    """(n_boot, n) row indices drawn with replacement, from a seed or from a generator already in use."""
+    g = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return g.integers(0, n, size=(n_boot, n))
+
+
+def percentile_interval(stats, axis: int = 0) -> tuple:
+    """The percentile 95% interval (2.5th and 97.5th percentiles) of bootstrap replicates along `axis`,
+    undefined (NaN) replicates left out; NaN where none is defined."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all replicates undefined: NaN, said by the caller
+        lo, hi = np.nanpercentile(np.asarray(stats, dtype=float), [2.5, 97.5], axis=axis)
+    return (float(lo), float(hi)) if np.ndim(lo) == 0 else (lo, hi)
+
+
 def wilson(p: float, n: int, z: float = Z95) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom

@@ -7,6 +7,8 @@ import warnings
 
 import numpy as np
 
+from .metrics import percentile_interval, resamples
+
 
 def psi(logprobs, lengths) -> float:
     """POSIX's prompt sensitivity of one prompt set (Chatterjee et al. 2024, eq. 1):
@@ -37,9 +39,8 @@ def bootstrap_ci(values, stat=np.mean, n_boot: int = 2000, seed: int = 0) -> tup
     x = np.asarray(values, dtype=float)
     if len(x) < 2:
         return float("nan"), float("nan")
-    idx = np.random.default_rng(seed).integers(0, len(x), size=(n_boot, len(x)))
-    stats = np.array([stat(x[i]) for i in idx]) if stat is not np.mean else x[idx].mean(axis=1)
-    return float(np.nanpercentile(stats, 2.5)), float(np.nanpercentile(stats, 97.5))
+    idx = resamples(len(x), n_boot, seed)
+    return percentile_interval(np.array([stat(x[i]) for i in idx]) if stat is not np.mean else x[idx].mean(axis=1))
 
 
 def spread_interval(c, n_boot: int = 2000, seed: int = 0, point: float | None = None) -> tuple[float, float]:
@@ -59,7 +60,7 @@ def spread_interval(c, n_boot: int = 2000, seed: int = 0, point: float | None = 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         acc = np.nanmean(x, axis=0)
-        idx = np.random.default_rng(seed).integers(0, len(x), size=(n_boot, len(x)))
+        idx = resamples(len(x), n_boot, seed)
         dev = np.stack([np.nanmean(x[i], axis=0) for i in idx]) - acc
         width = dev.max(axis=1) - dev.min(axis=1) if not np.isnan(dev).any() else np.nanmax(dev, axis=1) - np.nanmin(dev, axis=1)
     point = float(np.nanmax(acc) - np.nanmin(acc)) if point is None else float(point)
@@ -136,7 +137,7 @@ LABEL_METRICS = {
 def label_metrics(c, n_boot: int = 2000, seed: int = 0) -> dict:
     """Each statistic with a bootstrap 95% interval over instances (rows)."""
     c = np.asarray(c, dtype=float)
-    idx = np.random.default_rng(seed).integers(0, len(c), size=(n_boot, len(c))) if len(c) > 1 else None
+    idx = resamples(len(c), n_boot, seed) if len(c) > 1 else None
     out = {}
     for name, fn in LABEL_METRICS.items():
         value = fn(c)
@@ -149,8 +150,8 @@ def label_metrics(c, n_boot: int = 2000, seed: int = 0) -> dict:
             if len(boots) and name == "accuracy_spread":  # max - min: the selection-valid interval, not percentiles
                 entry["ci_low"], entry["ci_high"] = spread_interval(c, n_boot, seed)
             elif len(boots):
-                entry.update(stderr=float(boots.std(ddof=1)), ci_low=float(np.percentile(boots, 2.5)),
-                             ci_high=float(np.percentile(boots, 97.5)))
+                lo, hi = percentile_interval(boots)
+                entry.update(stderr=float(boots.std(ddof=1)), ci_low=lo, ci_high=hi)
         out[name] = entry
     return out
 

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..metrics import mean_metric
+from ..metrics import mean_metric, percentile_interval, resamples
 
 CLASSES = ("A", "B", "tie")
 _CODE = {"A": 0, "B": 1, "tie": 2, None: 3}
@@ -62,12 +62,10 @@ def _bootstrap(gold: np.ndarray, pred: np.ndarray, stat, n_boot: int, seed: int)
     n = len(gold)
     if n < 2:
         return float("nan"), float("nan")
-    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    idx = resamples(n, n_boot, seed)
     flat = (np.arange(n_boot)[:, None] * 16 + gold[idx] * 4 + pred[idx]).ravel()
     mats = np.bincount(flat, minlength=n_boot * 16).reshape(n_boot, 4, 4)
-    vals = np.array([stat(mm) for mm in mats])
-    vals = vals[np.isfinite(vals)]
-    return (float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))) if vals.size else (float("nan"), float("nan"))
+    return percentile_interval([stat(mm) for mm in mats])
 
 
 def judge_quality(gold: Sequence[str], pred: Sequence[str | None], consistent: Sequence[bool | None] = (),

@@ -23,6 +23,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import EvalkitError
+from ..metrics import percentile_interval, resamples
 
 LN10 = math.log(10)
 SCALE, BASE = 400.0, 1000.0  # Elo-style display scale shared by BT and Elo
@@ -182,9 +183,8 @@ def elo(battles: pd.DataFrame, k: float = 4.0, n_boot: int = 200, seed: int = 0)
     which is why BT is the default; the CI bootstraps battles (resampled with replacement, new order)."""
     battles = check_battles(battles)
     models, a, b, y, hard = _encode(battles)
-    rng = np.random.default_rng(seed)
-    boots = np.array([_elo(a[idx], b[idx], y[idx], len(models), k) for idx in rng.integers(0, len(a), (n_boot, len(a)))])
-    lo, hi = np.percentile(boots, [2.5, 97.5], axis=0)
+    boots = np.array([_elo(a[idx], b[idx], y[idx], len(models), k) for idx in resamples(len(a), n_boot, seed)])
+    lo, hi = percentile_interval(boots)
     return _table(models, _elo(a, b, y, len(models), k), lo, hi, a, b, hard)
 
 
@@ -199,9 +199,8 @@ def win_rate(battles: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.Dat
         games = np.bincount(a[idx], minlength=n) + np.bincount(b[idx], minlength=n)
         return pts / np.maximum(games, 1)
 
-    rng = np.random.default_rng(seed)
-    boots = np.array([rate(idx) for idx in rng.integers(0, len(a), (n_boot, len(a)))])
-    lo, hi = np.percentile(boots, [2.5, 97.5], axis=0)
+    boots = np.array([rate(idx) for idx in resamples(len(a), n_boot, seed)])
+    lo, hi = percentile_interval(boots)
     return _table(models, rate(np.arange(len(a))), lo, hi, a, b, hard)
 
 
@@ -253,10 +252,10 @@ def length_controlled(battles: pd.DataFrame, baseline: str, n_boot: int = 200, s
                      mine["winner"].map({"model_a": 0.0, "model_b": 1.0, "tie": 0.5}))
         len_m = np.where(as_a, mine["len_a"], mine["len_b"]).astype(float)
         len_b = np.where(as_a, mine["len_b"], mine["len_a"]).astype(float)
-        boots = np.array([_lc(y[idx], len_m[idx], len_b[idx]) for idx in rng.integers(0, len(y), (n_boot, len(y)))])
+        boots = np.array([_lc(y[idx], len_m[idx], len_b[idx]) for idx in resamples(len(y), n_boot, rng)])
         score, raw = _lc(y, len_m, len_b), float(y.mean())
-        rows.append({"model": model, "score": score, "ci_low": float(np.percentile(boots, 2.5)),
-                     "ci_high": float(np.percentile(boots, 97.5)), "raw_win_rate": raw, "n_battles": len(y),
+        lo, hi = percentile_interval(boots)
+        rows.append({"model": model, "score": score, "ci_low": lo, "ci_high": hi, "raw_win_rate": raw, "n_battles": len(y),
                      "wins": int((y == 1).sum()), "losses": int((y == 0).sum()), "ties": int((y == 0.5).sum()),
                      # AlpacaEval warns when LC and raw differ this much: the GLM may have failed
                      "lc_warning": abs(score - raw) > max(0.10, 0.25 * raw)})

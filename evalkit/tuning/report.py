@@ -10,6 +10,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..metrics import percentile_interval, resamples
+
 STATS = ("mean", "median", "iqr", "best", "worst")
 
 
@@ -46,9 +48,10 @@ def clustered_mean(per_seed: Sequence[dict[str, float | None]], n_boot: int = 20
     value = float(sums.sum() / n)
     out = {"value": value, "n": n, "n_prompts": int(keep.sum()), "n_seeds": len(per_seed)}
     if len(sums) > 1:
-        idx = np.random.default_rng(seed).integers(0, len(sums), size=(n_boot, len(sums)))
+        idx = resamples(len(sums), n_boot, seed)
         boot = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
-        out.update(stderr=float(boot.std(ddof=1)), ci_low=float(np.percentile(boot, 2.5)), ci_high=float(np.percentile(boot, 97.5)))
+        lo, hi = percentile_interval(boot)
+        out.update(stderr=float(boot.std(ddof=1)), ci_low=lo, ci_high=hi)
     return out
 
 
