@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Sequence
 
 from .requests import Request, Result, request_key, result_from_dict, to_dict
+
+
+def cache_path(cache: bool | str | Path = True) -> Path:
+    """The response cache file: True for the user's ($EVALKIT_RESPONSE_CACHE, else <cache dir>/responses.sqlite),
+    a path for another file."""
+    if cache is True:
+        from .models import cache_dir
+
+        return Path(os.environ.get("EVALKIT_RESPONSE_CACHE") or cache_dir() / "responses.sqlite")
+    return Path(cache)
 
 
 class ResponseCache:

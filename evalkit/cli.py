@@ -231,7 +231,9 @@ def rank(
     if output:
         outdir = Path(output)
         outdir.mkdir(parents=True, exist_ok=True)
-        (outdir / "ranking.json").write_text(json.dumps(doc, indent=2) + "\n")
+        from .store import write_json
+
+        write_json(outdir / "ranking.json", doc)
         df.to_csv(outdir / "ranking.csv", index=False)
         ratings_plot(doc["entries"], outdir / "ratings.png", f"{method} ranking (95% CI), {len(battles)} battles",
                      xlabel="rating" if method in ("bt", "elo") else "win rate")
@@ -374,10 +376,11 @@ def export_leaderboard(
     from pathlib import Path
 
     from .leaderboard import build_leaderboard, print_leaderboard
+    from .store import write_json
 
     board = build_leaderboard(results)
     Path(output).parent.mkdir(parents=True, exist_ok=True)
-    Path(output).write_text(json.dumps(board, indent=2, ensure_ascii=False) + "\n")
+    write_json(Path(output), board)
     if not quiet:
         print_leaderboard(board, out)
     out.print(f"leaderboard: {output} ({len(board['entries'])} models, method {board['method']['type']})")

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .backends import CachedBackend, backend_class, lora_engine_options, resolve_backend
-from .cache import ResponseCache
+from .cache import ResponseCache, cache_path
 from .context import RecordWriter, RunContext
 from .errors import EvalkitError
 from .kinds import kind_class
 from .metrics import annotate
-from .models import DEFAULT_MODEL, ModelSpec, adapter_hash, cache_dir, needs_build, resolve_model, weights_hash
+from .models import DEFAULT_MODEL, ModelSpec, adapter_hash, needs_build, resolve_model, weights_hash
 from .progress import Progress
 from .store import finite, lock_run_dir, make_run_dir, now, provenance, record_key, safe_name, write_json
 from .tasks import load_task
@@ -77,12 +76,6 @@ def _check_adapter_base(adapter: Path, model: ModelSpec) -> None:
         if not same:
             raise EvalkitError(f"{adapter}/adapter_config.json: field 'base_model_name_or_path': {base} is not "
                                f"the run's model ({model.name})")
-
-
-def _cache_path(cache: bool | str | Path) -> Path:
-    if cache is True:
-        return Path(os.environ.get("EVALKIT_RESPONSE_CACHE") or cache_dir() / "responses.sqlite")
-    return Path(cache)
 
 
 def run(
@@ -176,7 +169,7 @@ def run(
     if bcls:
         with progress.phase(f"loading model {mspec.name} on {backend}"):
             engine = pool.get(bcls, mspec, engine_options)
-    rcache = ResponseCache(_cache_path(cache)) if cache and engine else None
+    rcache = ResponseCache(cache_path(cache)) if cache and engine else None
     cached = CachedBackend(engine, rcache) if engine else None
     manifest = {
         "schema": "evalkit.manifest/v1",

@@ -31,6 +31,7 @@ from ..errors import EvalkitError, did_you_mean
 from ..sandbox import ExecResult, Job, Limits, Sandbox, default_workers, encode, same
 from ..sandbox.compare import short_repr
 from ..readers import iter_jsonl
+from ..store import write_json
 from .passk import mean_pass_at_k
 from .problems import Problem, load_problems
 
@@ -259,7 +260,7 @@ def code_exec(samples_path: str | Path, problems: str = "humaneval", ks: Sequenc
             "metrics": mean_pass_at_k([tuple(c) for c in counts.values()], ks),
             "verdicts": {v: verdicts.get(v, 0) for v in ("pass", "fail", "error", "timeout", "memory")},
         }
-        (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_json(out_dir / "summary.json", summary)
         return {**summary, "out": str(out_dir)}
 
 

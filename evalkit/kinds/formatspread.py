@@ -21,6 +21,7 @@ from ..formatspread import ATTRIBUTES, Format, atomic_neighbours, prefix_match, 
 from ..metrics import mean_metric
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..sensitivity import bootstrap_ci, spread_interval
+from ..store import write_json
 from .mcq import MCQSample
 from ..context import RunContext
 from ..fewshot import FewShot, FewShotConfig
@@ -72,7 +73,7 @@ class FormatSpreadKind(TaskKind):
                     if g not in formats:
                         formats.append(g)
                     pairs.append((formats.index(f), formats.index(g), attr))
-        saved.write_text(json.dumps({"formats": [f.to_dict() for f in formats], "atomic_pairs": pairs}, indent=1))
+        write_json(saved, {"formats": [f.to_dict() for f in formats], "atomic_pairs": pairs})
         return formats, pairs
 
     # --- one evaluation --------------------------------------------------------------------------

@@ -466,11 +466,11 @@ def plot_fsa(summary: dict, out: str | Path) -> list[Path]:
 
 def write_outputs(summary: dict, out: str | Path) -> list[Path]:
     """OUT/summary.json, OUT/entries.csv and the plots; returns the paths written."""
-    import json
+    from ..store import write_json
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    write_json(out / "summary.json", summary)
     entries_frame(summary).to_csv(out / "entries.csv", index=False)
     return [out / "summary.json", out / "entries.csv", *plot_fsa(summary, out)]
 

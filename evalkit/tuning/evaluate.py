@@ -32,6 +32,7 @@ from ..metrics import mean_metric
 from ..models import ModelSpec, weights_hash
 from ..requests import GenerateRequest, GenerationConfig, LoglikelihoodRequest
 from ..seeding import derive_seed
+from ..store import write_json
 from .kl import kl_estimate
 
 
@@ -145,7 +146,7 @@ def sft_reference(sft, rows: Sequence[dict], s: EvalSettings, seed: int, out: Pa
             for r, t, n, rw in zip(rows, texts, lengths, rewards):
                 f.write(json.dumps({"id": r["id"], "family": r.get("family"), "split": r.get("split"), "response": t,
                                     "n_tokens": n, "reward": rw}, ensure_ascii=False) + "\n")
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+        write_json(out / "metrics.json", metrics)
     return SFTReference(texts, lengths, metrics)
 
 

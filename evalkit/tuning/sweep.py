@@ -210,10 +210,9 @@ class SweepRunner:
     def _response_cache(self):
         if not self._cache:
             return None
-        from ..cache import ResponseCache
-        from ..models import cache_dir
+        from ..cache import ResponseCache, cache_path
 
-        return ResponseCache(os.environ.get("EVALKIT_RESPONSE_CACHE") or cache_dir() / "responses.sqlite")
+        return ResponseCache(cache_path(True))
 
     def eval_context(self) -> dict:
         if self._eval is None:
@@ -281,12 +280,10 @@ class SweepRunner:
         metrics["train_seconds"] = {"value": tr.seconds, "n": 1}
         metrics["unit_seconds"] = {"value": time.perf_counter() - t0, "n": 1}
         metrics["score"] = dict(metrics.get(self.sweep.score, {"value": float("nan"), "n": 0}))
-        from ..store import finite
+        from ..store import finite, write_json
 
         payload = finite({**metrics, "_per_prompt": per_prompt})
-        tmp = done.with_suffix(".tmp")
-        tmp.write_text(json.dumps(payload, indent=1))
-        tmp.replace(done)
+        write_json(done, payload)
         self.event("unit_done", unit=label, seed=seed)
         return payload
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..store import write_json
 from .config import LoRASpec, TrainingSpec
 
 # What each loss is in TRL: (trainer family, TRL loss_type). research/preference_sweeps.md §2 has the formulas.
@@ -181,8 +182,6 @@ def train(model_path: str, loss: str, params: dict[str, Any], rows: Sequence[dic
     trainer.save_model(str(adapter_dir))
     history = [dict(h) for h in trainer.state.log_history]
     result = TrainResult(adapter_dir, history, seconds, summarise_log(history))
-    tmp = done.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"log_history": history, "seconds": seconds, "metrics": result.metrics,
-                               "loss": loss, "params": params, "seed": seed}, indent=1))
-    tmp.replace(done)
+    write_json(done, {"log_history": history, "seconds": seconds, "metrics": result.metrics,
+                      "loss": loss, "params": params, "seed": seed})
     return result  # accelerate's free_memory (end of train()) already ran gc; the trainer goes out of scope here
