@@ -112,3 +112,29 @@ def test_static_cache_gives_the_same_greedy_tokens(tiny, hf):
     static = HFBackend(tiny, static_cache=True)
     reqs = [GenerateRequest(prompt=p, config=GenerationConfig(max_tokens=6)) for p in PROMPTS]
     assert [g.token_ids for g in static.generate(reqs)] == [g.token_ids for g in hf.generate(reqs)]
+
+
+def test_length_groups_bound_the_padding():
+    from evalkit.backends.hf import _length_groups
+
+    rows = [(0, k, [7] * n) for k, n in enumerate([4, 1, 3, 2, 3, 1, 9])]
+    groups = [[len(r[2]) for r in g] for g in _length_groups(rows)]
+    # one-token rows need no forward and stay apart; 2,3,3 pad to 9 <= 1.25 x 8 tokens; adding 4 would not fit
+    assert groups == [[1, 1], [2, 3, 3], [4], [9]]
+
+
+def test_scores_of_padded_length_groups_equal_scoring_each_alone(hf):
+    from evalkit.requests import LoglikelihoodRequest
+
+    conts = [(5, 9), (11, 12, 13), (14, 15, 16), (17, 18, 19, 20), (21,), (30, 31, 32, 33, 34, 35, 36, 37, 38)]
+    reqs = [LoglikelihoodRequest(context=ctx, continuation_ids=c) for ctx in ("Hello there", "A longer context, of more tokens") for c in conts]
+    together = hf.loglikelihood(reqs)
+    old = hf.batch_tokens
+    try:
+        hf.batch_tokens = 1  # one context per batch, one request at a time
+        alone = [hf.loglikelihood([r])[0] for r in reqs]
+    finally:
+        hf.batch_tokens = old
+    for a, b in zip(together, alone):
+        assert a.logprob == pytest.approx(b.logprob, abs=1e-4) and a.n_tokens == b.n_tokens and a.is_greedy == b.is_greedy
+    assert [r.n_tokens for r in together[: len(conts)]] == [len(c) for c in conts]
