@@ -42,6 +42,7 @@ test: install-dev
 
 bench: install-dev
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_backends.py
+	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_generate.py
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_posix.py
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench_formatspread.py
 	$(BIN)/python scripts/bench_sandbox.py
