@@ -37,7 +37,7 @@ import yaml
 from pydantic_core import PydanticCustomError
 
 from ..errors import EvalkitError
-from ..perturb.text import add_typos
+from ..perturb.text import add_typos, sub_outside
 from ..registry import MUTATIONS, register_mutation
 from ..seeding import rng as derived_rng
 
@@ -59,14 +59,7 @@ def _code_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _sub_outside_code(pattern: re.Pattern, repl: Callable[[re.Match], str], text: str) -> str:
-    spans = _code_spans(text)
-
-    def sub(m: re.Match) -> str:
-        if any(a < m.end() and m.start() < b for a, b in spans):
-            return m.group(0)
-        return repl(m)
-
-    return pattern.sub(sub, text)
+    return sub_outside(pattern, repl, text, _code_spans(text))
 
 
 def _sub_inside_code(pattern: re.Pattern, repl: Callable[[re.Match], str], text: str) -> str:

@@ -91,8 +91,8 @@ EXPANSIONS = {v.lower(): k for k, v in CONTRACTIONS.items() if k != "can not"}
 FILLERS = ("uhm", "um", "I think", "probably", "like", "you know", "sort of", "basically")
 
 
-def _outside_protected(text: str, pattern: re.Pattern, repl) -> str:
-    spans = protected_spans(text)
+def sub_outside(pattern: re.Pattern, repl, text: str, spans: list[tuple[int, int]]) -> str:
+    """pattern.sub(repl, text) for the matches that overlap none of `spans` (the others stay as they are)."""
 
     def sub(m):
         if any(a < m.end() and m.start() < b for a, b in spans):
@@ -100,6 +100,10 @@ def _outside_protected(text: str, pattern: re.Pattern, repl) -> str:
         return repl(m)
 
     return pattern.sub(sub, text)
+
+
+def _outside_protected(text: str, pattern: re.Pattern, repl) -> str:
+    return sub_outside(pattern, repl, text, protected_spans(text))
 
 
 def _match_case(src: str, dst: str) -> str:
