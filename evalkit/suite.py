@@ -13,18 +13,18 @@ A suite file (`evalkit run tasks/suites/NAME.yaml`):
     models:
       - smollm2-135m-instruct
       - {model: tiny-random, backend: hf, options: {dtype: float32}}
+    executor: local                # or ray: one Ray task per model (evalkit/executors.py)
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
 from .errors import EvalkitError
-from .runner import EnginePool, run
+from .executors import execute
 from .readers import load_yaml_mapping, parse_yaml, validate
 from .tasks import task_dirs
 
@@ -59,6 +59,7 @@ class SuiteFile(BaseModel):
     seed: int = 0
     limit: int | None = None
     output: str | None = None  # results root (default results/)
+    executor: Literal["local", "ray"] = "local"  # --executor on the command line wins
 
 
 def suite_dirs(include: list[str] | None = None) -> list[Path]:
@@ -113,47 +114,25 @@ def run_suite(
     quiet: bool = True,
     include: list[str] | None = None,
     on_pair=None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ):
     """Run every task for every model; returns one row per (task, model) pair as a pandas DataFrame
     (status `complete`, `reused` (finished before, nothing computed) or `failed` with its error).
 
-    Models are the outer loop and share one EnginePool, so each is loaded once for all of its tasks.
+    `executor`: `local` runs the models one after another in this process, sharing one EnginePool, so
+    each is loaded once for all of its tasks; `ray` runs each model's tasks as one Ray task on the cluster
+    at `ray_address` (default $RAY_ADDRESS, else a local cluster started for the suite; a Ray already
+    initialised in this process is used as it is), with the same rows, run directories and summaries.
     `overrides` / `backend_options` apply to every task / model, on top of their own. `on_pair(i, n,
-    task, model)` is called before each pair (the CLI's suite progress line).
+    task, model)` is called as each pair starts, i = pairs done so far (the CLI's suite progress line).
     """
     import pandas as pd
 
     tasks, models = [_task(t) for t in tasks], [_model(m) for m in models]
-    pairs = [(t, m) for m in models for t in tasks]
-    rows = []
-    pool = EnginePool()
-    try:
-        for i, (t, m) in enumerate(pairs):
-            mb = m.backend or backend
-            if on_pair:
-                on_pair(i, len(pairs), t.task, m.model)
-            t0 = time.perf_counter()
-            row = {"task": t.task, "model": m.model, "backend": mb}
-            try:
-                r = run(t.task, m.model, mb, limit=t.limit if t.limit is not None else limit, seed=seed,
-                        overrides={**t.overrides, **(overrides or {})}, backend_options={**m.options, **(backend_options or {})},
-                        cache=cache, quiet=quiet, include=include, engines=pool, results_root=out)
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except Exception as e:  # noqa: BLE001 -- one failing pair must not stop the others; its error is reported
-                pool.close()  # an engine that raised may be in a bad state: the next pair loads afresh
-                rows.append({**row, "status": "failed", "seconds": round(time.perf_counter() - t0, 2),
-                             "error": f"{type(e).__name__}: {e}" if not isinstance(e, EvalkitError) else str(e)})
-                continue
-            s = r.summary
-            pm = s.get("primary_metric")
-            metric = (s.get("metrics") or {}).get(pm) or {}
-            rows.append({**row, "task": s["task"], "model": s["model"], "status": "reused" if r.reused else "complete",
-                         "primary_metric": pm, "value": metric.get("value"), "ci_low": metric.get("ci_low"),
-                         "ci_high": metric.get("ci_high"), "n": metric.get("n"), "seconds": round(time.perf_counter() - t0, 2),
-                         "run_id": s.get("run_id"), "out": str(r.out), "error": None})
-    finally:
-        pool.close()
+    settings = {"backend": backend, "limit": limit, "seed": seed, "out": out, "overrides": overrides or {},
+                "backend_options": backend_options or {}, "cache": cache, "quiet": quiet, "include": include}
+    rows, loads = execute(executor, models, tasks, settings, on_pair=on_pair, ray_address=ray_address)
     df = pd.DataFrame(rows, columns=SUITE_COLUMNS)
-    df.attrs["engine_loads"] = pool.loads
+    df.attrs["engine_loads"] = loads
     return df

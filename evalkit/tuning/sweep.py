@@ -61,17 +61,44 @@ def make_storage(spec: str | None, out: Path):
         import warnings
 
         from optuna.exceptions import ExperimentalWarning
+        from sqlalchemy.exc import IntegrityError
 
         try:
-            with warnings.catch_warnings():  # the heartbeat API is marked experimental (stable since Optuna 2.8)
-                warnings.simplefilter("ignore", ExperimentalWarning)
-                return RDBStorage(url=spec, heartbeat_interval=60, grace_period=300,
-                                  heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3))
+            for attempt in range(5):
+                try:
+                    with warnings.catch_warnings():  # the heartbeat API is marked experimental (stable since Optuna 2.8)
+                        warnings.simplefilter("ignore", ExperimentalWarning)
+                        return RDBStorage(url=spec, heartbeat_interval=60, grace_period=300,
+                                          heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3))
+                except IntegrityError:
+                    # workers started at once on a fresh database all create Optuna's tables: one wins, the others
+                    # fail (PostgreSQL: duplicate pg_type entries) and find the tables there on a retry
+                    if attempt == 4:
+                        raise
+                    time.sleep(0.5 * (attempt + 1))
         except Exception as e:  # bad URL, missing driver, unreachable server
-            raise EvalkitError(f"--storage '{spec}': {str(e).splitlines()[0]}") from None
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            if "DB access module" in reason and spec.startswith(("postgresql://", "postgresql+psycopg://")):  # SQLAlchemy 2.1 opens it with psycopg
+                reason += " (PostgreSQL: pip install 'evalkit[tune]', which brings psycopg)"
+            raise EvalkitError(f"--storage '{shown_storage(spec)}': {reason}") from None
     path = Path(spec) if spec else out / "optuna.journal"
     path.parent.mkdir(parents=True, exist_ok=True)
     return JournalStorage(JournalFileBackend(str(path)))
+
+
+def shown_storage(spec: str) -> str:
+    """A storage URL as it may be printed or written to a manifest: its password masked."""
+    if "://" not in spec:
+        return spec
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(spec).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # not a URL SQLAlchemy can read: its own error says so; mask what follows "user:"
+        import re
+
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", spec)
 
 
 # ------------------------------------------------------------------------------------------- workers
@@ -98,9 +125,17 @@ def _alive(worker: dict | None) -> bool | None:
 def recover(study) -> list[int]:
     """Fail and re-queue trials that were interrupted (RUNNING, worker gone) or raised (FAIL with an
     `error`); each is retried once per failure. Returns the numbers of the re-queued trials."""
+    import warnings
+
     import optuna
     from optuna.trial import TrialState
 
+    # an RDB storage's heartbeat: a trial of a dead worker on another host, silent past the grace period, is
+    # failed and re-queued by Optuna's callback (once, whichever worker gets there first); Optuna does this only
+    # before it starts a trial, and a study with none left to start would keep it RUNNING
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
     trials = study.get_trials(deepcopy=False)
     retried = {n for t in trials for n in t.system_attrs.get("retry_history", [])}
     requeued = []
@@ -572,7 +607,7 @@ def run_sweep(config: str | Path, out: str | Path | None = None, storage: str | 
             pass
     manifest = {**(manifest or {}), "schema": "evalkit.sweep-manifest/v1", "sweep": sweep.name, "config": str(sweep.path),
                 "config_hash": sweep.config_hash, "data": str(sweep.data_path), "model": sweep.config.model,
-                "storage": storage or str(out / "optuna.journal"), "score": sweep.score,
+                "storage": shown_storage(storage) if storage else str(out / "optuna.journal"), "score": sweep.score,
                 "studies": [f"{sweep.name}/{m.name}" for m in sweep.methods], "versions": versions,
                 "git_revision": git_revision(), "status": "running", "updated": now()}
     manifest.setdefault("started", now())
