@@ -34,7 +34,7 @@ from .version import __version__
 from .errors import EvalkitError
 from .metrics import Z95, metric_info, percentile_interval, resamples
 from .seeding import rng
-from .store import find_files
+from .store import find_files, read_json
 
 SCHEMA = "evalkit.leaderboard/v2"
 SCHEMA_V1 = "evalkit.leaderboard/v1"
@@ -50,13 +50,7 @@ def schema(version: int = 2) -> dict:
 
 
 def _read(path: Path) -> dict:
-    try:
-        doc = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise EvalkitError(f"{path}: malformed JSON: {e}") from None
-    if not isinstance(doc, dict):
-        raise EvalkitError(f"{path}: expected a JSON object")
-    return doc
+    return read_json(path, "a result file")
 
 
 def _ended(path: Path) -> str | None:

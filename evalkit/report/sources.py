@@ -9,14 +9,13 @@ are searched recursively; globs are expanded. Anything malformed is an EvalkitEr
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import EvalkitError
-from ..store import find_files
+from ..store import find_files, read_json
 
 SUMMARY = "evalkit.summary/v1"
 RANKING = "evalkit.ranking/v1"
@@ -80,15 +79,6 @@ class Source:
             want = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
             raise EvalkitError(f"{self.path}: field '{dotted}': expected {want}, got {type(cur).__name__}")
         return cur
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise EvalkitError(f"{path}: malformed JSON: {e}") from None
-    except OSError as e:
-        raise EvalkitError(f"{path}: cannot read: {e.strerror}") from None
 
 
 def _is_num(x) -> bool:
@@ -191,7 +181,7 @@ def _manifest(path: Path) -> dict | None:
     m = path.parent / "manifest.json"
     if not m.is_file():
         return None
-    doc = _read_json(m)
+    doc = read_json(m)
     if not isinstance(doc, dict):
         raise EvalkitError(f"{m}: expected a JSON object")
     return doc
@@ -199,7 +189,7 @@ def _manifest(path: Path) -> dict | None:
 
 def classify(path: Path, doc: Any = _MISSING) -> Source:
     """The source a JSON file holds (by its `schema`), checked (`doc`: the file's JSON, when already read)."""
-    doc = _read_json(path) if doc is _MISSING else doc
+    doc = read_json(path) if doc is _MISSING else doc
     if not isinstance(doc, dict):
         raise EvalkitError(f"{path}: expected a JSON object")
     schema = doc.get("schema")
@@ -236,7 +226,7 @@ def classify(path: Path, doc: Any = _MISSING) -> Source:
 
 
 def _schema(path: Path):
-    doc = _read_json(path)
+    doc = read_json(path)
     return doc.get("schema") if isinstance(doc, dict) else None
 
 
@@ -249,7 +239,7 @@ def discover(paths) -> list[Source]:
         if name in ("summary.json", "ranking.json", "bench.json"):
             return True
         if name.startswith("results_"):  # lm-eval's, by content
-            return is_lm_eval(_read_json(f))
+            return is_lm_eval(read_json(f))
         if name == "manifest.json":  # a run that never finished: no summary beside it
             return not (f.parent / "summary.json").exists() and _schema(f) in MANIFESTS
         return _schema(f) in LEADERBOARDS  # *leaderboard*.json by name only: kept when the content says it is ours
@@ -258,7 +248,7 @@ def discover(paths) -> list[Source]:
                                "manifest.json"), keep=ours)
     sources, seen = [], set()
     for f in files:
-        doc = _read_json(f)
+        doc = read_json(f)
         for src in lm_eval_sources(f, doc) if is_lm_eval(doc) else [classify(f, doc)]:
             key = (src.path.resolve(), src.task if src.kind == "lm_eval" else "")
             if key not in seen:

@@ -35,7 +35,7 @@ import pandas as pd
 
 from ..errors import EvalkitError, did_you_mean
 from ..readers import parse_yaml
-from ..store import expand, run_dirs
+from ..store import expand, read_json, run_dirs
 
 NORMALIZATIONS = ("none", "zscore", "minmax", "rank")
 _MISSING = {"", "na", "nan", "n/a", "none", "null"}
@@ -238,12 +238,12 @@ def load_scores(paths: str | Path | Sequence[str | Path], metric: str | Mapping[
                 _read_evalkit_run(d, metric, cells)
             for f in lm:
                 cells.sources.append(str(f))
-                _read_lm_eval(f, _json(f), metric, cells)
+                _read_lm_eval(f, read_json(f), metric, cells)
         elif p.suffix.lower() in (".csv", ".tsv"):
             cells.sources.append(str(p))
             _read_csv(p, cells)
         elif p.suffix.lower() == ".json":
-            doc = _json(p)
+            doc = read_json(p)
             cells.sources.append(str(p))
             if is_lm_eval(doc):
                 _read_lm_eval(p, doc, metric, cells)
@@ -279,15 +279,6 @@ def parse_metrics(values: Sequence[str] | None) -> str | dict[str | None, str] |
     if not out:
         return None
     return out[None] if list(out) == [None] else out
-
-
-def _json(path: Path):
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise EvalkitError(f"{path}:{e.lineno}: malformed JSON: {e.msg}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise EvalkitError(f"{path}: cannot read: {e}") from None
 
 
 # ----------------------------------------------------------------------------- rounds
