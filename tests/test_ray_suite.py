@@ -141,3 +141,21 @@ def test_worker_killed_mid_suite_is_retried_and_matches_the_local_executor(tmp_p
         assert on_ray[run_dir] == here[run_dir], run_dir  # every record, none missing, none twice
         a, b = (json.loads((tmp_path / root / run_dir / "summary.json").read_text()) for root in ("ray", "local"))
         assert a == b, run_dir
+
+    # the same suite again from this process, on the Ray it has initialised (left running): nothing is computed
+    again = run_suite(["posix_mcq", "mcq"], ["tiny-random", str(tiny_perturbed)], seed=1, limit=3, out=tmp_path / "ray",
+                      executor="ray")
+    assert list(again["status"]) == ["reused"] * 4 and again.attrs["engine_loads"] == 0 and ray.is_initialized()
+    assert again["value"].tolist() == local["value"].tolist()
+
+
+def test_executor_bad_input_is_one_line(tmp_path, capsys):
+    from conftest import evalkit_cli
+
+    code, _, err = evalkit_cli(["run", "mcq", "-m", "tiny-random", "--executor", "dask"], capsys)
+    assert code == 2 and "--executor dask: expected one of local, ray" in err
+    code, _, err = evalkit_cli(["run", "mcq", "--ray-address", "127.0.0.1:1"], capsys)
+    assert code == 2 and "--ray-address 127.0.0.1:1: only used with --executor ray" in err
+    (tmp_path / "s.yaml").write_text("suite: s\ntasks: [mcq]\nmodels: [tiny-random]\nexecutor: dask\n")
+    code, _, err = evalkit_cli(["run", "s.yaml"], capsys)
+    assert code == 2 and "s.yaml: field 'executor'" in err and len(err.strip().splitlines()) == 1
