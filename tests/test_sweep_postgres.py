@@ -59,7 +59,7 @@ def postgres():
 
     data, port = root / "data", _free_port()
     try:
-        pg(bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        pg(bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync")
         pg(bindir / "pg_ctl", "-D", data, "-l", root / "server.log", "-w", "-o",
            f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off", "start")
         try:
