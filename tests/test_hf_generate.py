@@ -138,3 +138,23 @@ def test_scores_of_padded_length_groups_equal_scoring_each_alone(hf):
     for a, b in zip(together, alone):
         assert a.logprob == pytest.approx(b.logprob, abs=1e-4) and a.n_tokens == b.n_tokens and a.is_greedy == b.is_greedy
     assert [r.n_tokens for r in together[: len(conts)]] == [len(c) for c in conts]
+
+
+def test_out_of_memory_mid_batch_retries_only_unfinished_rows(hf, early_eos, monkeypatch):
+    import torch
+
+    reqs = [GenerateRequest(prompt=p, config=GenerationConfig(max_tokens=12)) for p in PROMPTS]
+    expected = hf.generate(reqs)
+    forward, calls = hf.hf.forward, []
+
+    def flaky(*args, **kwargs):  # the 6th forward (after row 1 ended at its EOS) runs out of memory, once
+        calls.append(1)
+        if len(calls) == 6:
+            raise torch.OutOfMemoryError("simulated")
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(hf.hf, "forward", flaky)
+    monkeypatch.setattr(hf, "batch_tokens", hf.batch_tokens)
+    seen = []
+    assert hf.generate(reqs, lambda i, g: seen.append(i)) == expected
+    assert sorted(seen) == list(range(len(PROMPTS)))  # each result delivered once

@@ -223,7 +223,8 @@ class HFBackend(LocalBackend):
                 for idx in groups.values():
                     self._run_batches(idx, cost, run)
             else:
-                self._run_batches(greedy, cost, lambda batch: self._greedy(batch, prompts, requests, emit))
+                # a batch retried after out-of-memory decodes only the rows it had not finished
+                self._run_batches(greedy, cost, lambda b: self._greedy([i for i in b if results[i] is None], prompts, requests, emit))
             for i in sampled:
                 # One request at a time, seeded: the samples do not depend on what else is in the batch.
                 c = requests[i].config
@@ -240,6 +241,8 @@ class HFBackend(LocalBackend):
         at once, so a batch costs the tokens actually generated, not rows x the longest row."""
         from transformers import DynamicCache
 
+        if not batch:
+            return
         torch, tok = self.torch, self.tok
         ids, mask = self._left_pad([prompts[i] for i in batch])
         padded = bool((mask == 0).any())  # no padding: no mask at all, as generate does (faster attention)
@@ -247,7 +250,7 @@ class HFBackend(LocalBackend):
         cache = DynamicCache(config=self.hf.config)
         out = self.hf(input_ids=ids, attention_mask=mask if padded else None, position_ids=pos,
                       past_key_values=cache, use_cache=True, logits_to_keep=1)
-        rows, seqs, done_tokens = list(batch), {i: [] for i in batch}, 0
+        rows, seqs = list(batch), {i: [] for i in batch}
         nxt = mask.sum(-1, keepdim=True)  # each row's next position
         while True:
             new = out.logits[:, -1, :].argmax(-1)
@@ -256,8 +259,8 @@ class HFBackend(LocalBackend):
                 seq, c = seqs[i], requests[i].config
                 seq.append(t)
                 # a stop string counts once it is in the decoded text, as Tokenization.finish cuts it
-                if t in tok.eos_ids or len(seq) >= c.max_tokens or (c.stop and trim_at_stop(tok.tokenizer.decode(seq, skip_special_tokens=True), c.stop)[1]):
-                    done_tokens += len(seq)
+                stopped = bool(c.stop) and trim_at_stop(tok.tokenizer.decode(seq, skip_special_tokens=True), c.stop)[1]
+                if t in tok.eos_ids or len(seq) >= c.max_tokens or stopped:
                     emit(i, tok.finish(len(prompts[i]), [seq] * c.n, c.stop))
                 else:
                     keep.append(r)
