@@ -123,7 +123,7 @@ def test_openai_run_records_no_api_key(vllm_server, tiny, tmp_path, monkeypatch)
                            "--limit", "5", "-q", "-o", str(out)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     for f in out.iterdir():
-        assert "sk-secret" not in f.read_text()
+        assert b"sk-secret" not in f.read_bytes()  # every file, the plots (PNG) too
     assert json.loads((out / "summary.json").read_text())["metrics"]["acc"]["n"] == 5
 
 
