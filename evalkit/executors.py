@@ -17,6 +17,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from .backends import resolve_backend
 from .errors import EvalkitError
 from .runner import EnginePool, run
 
@@ -35,7 +36,7 @@ def model_runs(model: SuiteModel, tasks: Sequence[SuiteTask], settings: dict[str
     """Every task of one model, as events; a pair that fails is a `failed` row and does not stop the others.
     `settings`: run_suite's backend, limit, seed, out, overrides, backend_options, cache, quiet, include."""
     s = settings
-    mb = model.backend or s["backend"]
+    mb = resolve_backend(model.backend or s["backend"])  # `auto` resolved where the runs happen; rows say which engine ran
     for j, t in enumerate(tasks):
         yield ("start", j)
         t0 = time.perf_counter()

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+import evalkit
+
 from conftest import evalkit_cli
 from evalkit.backends import resolve_backend
 from evalkit.backends import vllm as vllm_module
@@ -50,3 +52,9 @@ def test_run_with_auto_records_the_backend_that_ran(vllm_usable, tmp_path, capsy
     assert json.loads(out)["backend"] == "hf"
     manifest = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert manifest["backend"] == "hf"
+
+
+def test_a_suite_row_says_which_backend_ran(vllm_usable, tmp_path):
+    vllm_usable("vLLM is not installed")
+    df = evalkit.run_suite(["mcq"], [{"model": "tiny-random", "backend": "auto"}], limit=2, out=tmp_path, quiet=True)
+    assert df["status"].tolist() == ["complete"] and df["backend"].tolist() == ["hf"]
