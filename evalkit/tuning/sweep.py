@@ -61,7 +61,7 @@ def make_storage(spec: str | None, out: Path):
         import warnings
 
         from optuna.exceptions import ExperimentalWarning
-        from sqlalchemy.exc import IntegrityError
+        from sqlalchemy.exc import IntegrityError, ProgrammingError
 
         try:
             for attempt in range(5):
@@ -70,10 +70,11 @@ def make_storage(spec: str | None, out: Path):
                         warnings.simplefilter("ignore", ExperimentalWarning)
                         return RDBStorage(url=spec, heartbeat_interval=60, grace_period=300,
                                           heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3))
-                except IntegrityError:
+                except (IntegrityError, ProgrammingError) as e:
                     # workers started at once on a fresh database all create Optuna's tables: one wins, the others
-                    # fail (PostgreSQL: duplicate pg_type entries) and find the tables there on a retry
-                    if attempt == 4:
+                    # fail (PostgreSQL: duplicate pg_type entries, or "relation ... already exists") and find the
+                    # tables there on a retry
+                    if attempt == 4 or (isinstance(e, ProgrammingError) and "already exists" not in str(e)):
                         raise
                     time.sleep(0.5 * (attempt + 1))
         except Exception as e:  # bad URL, missing driver, unreachable server
