@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Sequence
 
 Message = tuple[tuple[str, str], ...]  # ((role, content), ...): hashable chat messages
 PromptFormat = Literal["raw", "chat"]
@@ -84,6 +84,24 @@ class Generation:
     token_ids: tuple[tuple[int, ...], ...]
     prompt_tokens: int
     finish_reasons: tuple[str, ...]  # "stop" (EOS or stop string) or "length"
+    # Per sample: log P of each id in token_ids under the model's raw distribution, then of the EOS the
+    # sample ended at (ended_eos says which; None: it ended otherwise). None where the backend does not
+    # compute them, or the prompt was cut to fit (they would be of another prompt). Not part of equality:
+    # two runs' last float bits may differ where their texts agree.
+    logprobs: tuple[tuple[float, ...], ...] | None = field(default=None, compare=False)
+    ended_eos: tuple[int | None, ...] | None = field(default=None, compare=False)
+
+    def scored_logprob(self, sample: int, ids: Sequence[int]) -> float | None:
+        """log P(ids | prompt) from the generation itself, when ids are this sample's tokens (optionally
+        followed by the EOS it ended at) and the log-probs were kept; else None (score them instead)."""
+        if self.logprobs is None:
+            return None
+        own, lps = self.token_ids[sample], self.logprobs[sample]
+        if tuple(ids) == own:
+            return float(sum(lps[: len(own)]))
+        if self.ended_eos is not None and tuple(ids) == own + (self.ended_eos[sample],) and len(lps) > len(own):
+            return float(sum(lps))
+        return None
 
 
 @dataclass(frozen=True)
@@ -117,5 +135,7 @@ def result_from_dict(kind: str, d: dict) -> Result:
             token_ids=tuple(tuple(t) for t in d["token_ids"]),
             prompt_tokens=d["prompt_tokens"],
             finish_reasons=tuple(d["finish_reasons"]),
+            logprobs=None if d.get("logprobs") is None else tuple(tuple(x) for x in d["logprobs"]),
+            ended_eos=None if d.get("ended_eos") is None else tuple(d["ended_eos"]),
         )
     return LoglikelihoodResult(**d)

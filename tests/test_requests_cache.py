@@ -49,6 +49,22 @@ def test_cache_round_trip_and_model_isolation(tmp_path):
     assert len(reopened) == 2 and reopened.get_many(IDENTITY, [ll])[0].logprob == -1.5
 
 
+def test_cached_generation_keeps_its_token_log_probs(tmp_path):
+    """A generation's log-probs and the EOS it ended at survive the cache (POSIX reads them on resume);
+    an entry written before they existed reads back without them."""
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    gen = GenerateRequest(prompt="hi", config=GenerationConfig(max_tokens=3))
+    cache.put(IDENTITY, gen, Generation(("ok",), ((5, 6),), 7, ("stop",), logprobs=((-0.5, -0.25, -0.125),), ended_eos=(2,)))
+    got = cache.get_many(IDENTITY, [gen])[0]
+    assert got.logprobs == ((-0.5, -0.25, -0.125),) and got.ended_eos == (2,)
+    assert got.scored_logprob(0, (5, 6)) == -0.75 and got.scored_logprob(0, (5, 6, 2)) == -0.875
+    assert got.scored_logprob(0, (5, 6, 3)) is None and got.scored_logprob(0, (5,)) is None
+    from evalkit.requests import result_from_dict
+
+    old = result_from_dict("GenerateRequest", {"texts": ["ok"], "token_ids": [[5, 6]], "prompt_tokens": 7, "finish_reasons": ["stop"]})
+    assert old == Generation(("ok",), ((5, 6),), 7, ("stop",)) and old.scored_logprob(0, (5, 6)) is None
+
+
 def test_output_changing_backend_options_are_part_of_the_cache_identity(tmp_path):
     """-B max_length=12 truncates every mcq context: a later run without it must not get those scores."""
     import json

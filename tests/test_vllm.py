@@ -50,6 +50,15 @@ def test_vllm_greedy_generation_matches_hf(vllm_tiny, hf_tiny):
     assert [g.texts for g in v] == [g.texts for g in h]
 
 
+def test_vllm_generation_log_probs_match_hf(vllm_tiny, hf_tiny):
+    """Each generated token's raw log-prob (what POSIX takes a response's own score from): both engines
+    agree token by token, TOL each."""
+    reqs = [GenerateRequest(prompt=p, config=GenerationConfig(max_tokens=16)) for p in PROMPTS]
+    for v, h in zip(vllm_tiny.generate(reqs), hf_tiny.generate(reqs)):
+        assert v.token_ids == h.token_ids and v.ended_eos == h.ended_eos and len(v.logprobs[0]) == len(h.logprobs[0]) > 0
+        assert np.abs(np.array(v.logprobs[0]) - np.array(h.logprobs[0])).max() <= TOL
+
+
 def test_vllm_sampling_is_seeded(vllm_tiny):
     req = lambda seed: GenerateRequest(prompt="Hello", config=GenerationConfig(max_tokens=8, temperature=1.0, n=2, seed=seed))  # noqa: E731
     a, b, c = vllm_tiny.generate([req(3), req(3), req(4)])

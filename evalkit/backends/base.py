@@ -138,11 +138,13 @@ class Tokenization:
         ctx = self.encode(req.context if req.messages is None else self.render_chat(req.messages))
         return ctx or [self.prefix_token_id], list(req.continuation_ids)
 
-    def finish(self, prompt_len: int, seqs: Sequence[Sequence[int]], stop: Sequence[str]) -> Generation:
+    def finish(self, prompt_len: int, seqs: Sequence[Sequence[int]], stop: Sequence[str],
+               logprobs: Sequence[Sequence[float]] | None = None) -> Generation:
         """Generated ids -> Generation: cut at the first EOS, decode, cut at the first stop string
-        (keeping only the ids whose text survives)."""
-        texts, token_ids, reasons = [], [], []
-        for seq in seqs:
+        (keeping only the ids whose text survives). logprobs: each generated id's, aligned with seqs;
+        kept for the surviving ids and the EOS a sample ended at."""
+        texts, token_ids, reasons, kept, eos = [], [], [], [], []
+        for n, seq in enumerate(seqs):
             end = next((k for k, t in enumerate(seq) if t in self.eos_ids), None)
             ids = list(seq if end is None else seq[:end])
             text = self.tokenizer.decode(ids, skip_special_tokens=True)
@@ -153,7 +155,12 @@ class Tokenization:
             texts.append(text)
             token_ids.append(tuple(ids))
             reasons.append("stop" if stopped or end is not None else "length")
-        return Generation(tuple(texts), tuple(token_ids), prompt_len, tuple(reasons))
+            ended = seq[end] if end is not None and not stopped else None
+            eos.append(ended)
+            if logprobs is not None:
+                kept.append(tuple(float(x) for x in logprobs[n][: len(ids) + (ended is not None)]))
+        return Generation(tuple(texts), tuple(token_ids), prompt_len, tuple(reasons),
+                          logprobs=tuple(kept) if logprobs is not None else None, ended_eos=tuple(eos))
 
 
 class LocalBackend(Backend):

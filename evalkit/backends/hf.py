@@ -198,7 +198,9 @@ class HFBackend(LocalBackend):
     def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Generation]:
         results: list[Generation | None] = [None] * len(requests)
         # Left-truncate prompts so prompt + generation fits the model's context window.
-        prompts = [self.tok.prompt_ids(r)[-max(1, self.max_length - r.config.max_tokens) :] for r in requests]
+        whole = [self.tok.prompt_ids(r) for r in requests]
+        prompts = [ids[-max(1, self.max_length - r.config.max_tokens) :] for ids, r in zip(whole, requests)]
+        cut = {i for i, (a, b) in enumerate(zip(whole, prompts)) if len(a) != len(b)}  # their log-probs: of another prompt
         greedy = [i for i, r in enumerate(requests) if r.config.greedy]  # the seed cannot matter: one pool
         sampled = [i for i, r in enumerate(requests) if not r.config.greedy]
 
@@ -224,7 +226,7 @@ class HFBackend(LocalBackend):
                     self._run_batches(idx, cost, run)
             else:
                 # a batch retried after out-of-memory decodes only the rows it had not finished
-                self._run_batches(greedy, cost, lambda b: self._greedy([i for i in b if results[i] is None], prompts, requests, emit))
+                self._run_batches(greedy, cost, lambda b: self._greedy([i for i in b if results[i] is None], prompts, requests, emit, cut))
             for i in sampled:
                 # One request at a time, seeded: the samples do not depend on what else is in the batch.
                 c = requests[i].config
@@ -233,12 +235,13 @@ class HFBackend(LocalBackend):
                 emit(i, self.tok.finish(len(prompts[i]), seqs, c.stop))
         return results  # type: ignore[return-value]
 
-    def _greedy(self, batch: list[int], prompts: list[list[int]], requests, emit) -> None:
+    def _greedy(self, batch: list[int], prompts: list[list[int]], requests, emit, cut: set[int]) -> None:
         """Greedy decoding of one batch with our own loop over the model's forward (the same calls as
         transformers' greedy `generate`: left-padded prefill with position ids, then one token per row per
         step on a DynamicCache). Unlike `generate`, a row leaves the batch the step it ends (EOS, a stop
         string in its decoded text, its own max_tokens): its KV rows are dropped and its result is emitted
-        at once, so a batch costs the tokens actually generated, not rows x the longest row."""
+        at once, so a batch costs the tokens actually generated, not rows x the longest row. Each token's
+        log-prob comes along (POSIX then need not score a response under its own prompt again)."""
         from transformers import DynamicCache
 
         if not batch:
@@ -250,18 +253,21 @@ class HFBackend(LocalBackend):
         cache = DynamicCache(config=self.hf.config)
         out = self.hf(input_ids=ids, attention_mask=mask if padded else None, position_ids=pos,
                       past_key_values=cache, use_cache=True, logits_to_keep=1)
-        rows, seqs = list(batch), {i: [] for i in batch}
+        rows, seqs, lps = list(batch), {i: [] for i in batch}, {i: [] for i in batch}
         nxt = mask.sum(-1, keepdim=True)  # each row's next position
         while True:
-            new = out.logits[:, -1, :].argmax(-1)
+            logits = out.logits[:, -1, :].float()
+            new = logits.argmax(-1)
+            lp = logits.gather(-1, new[:, None]).squeeze(-1) - torch.logsumexp(logits, dim=-1)
             keep = []
-            for r, (i, t) in enumerate(zip(rows, new.tolist())):
+            for r, (i, t, x) in enumerate(zip(rows, new.tolist(), lp.tolist())):
                 seq, c = seqs[i], requests[i].config
                 seq.append(t)
+                lps[i].append(x)
                 # a stop string counts once it is in the decoded text, as Tokenization.finish cuts it
                 stopped = bool(c.stop) and trim_at_stop(tok.tokenizer.decode(seq, skip_special_tokens=True), c.stop)[1]
                 if t in tok.eos_ids or len(seq) >= c.max_tokens or stopped:
-                    emit(i, tok.finish(len(prompts[i]), [seq] * c.n, c.stop))
+                    emit(i, tok.finish(len(prompts[i]), [seq] * c.n, c.stop, None if i in cut else [lps[i]] * c.n))
                 else:
                     keep.append(r)
             if not keep:

