@@ -168,16 +168,22 @@ def test_posix_hf_and_vllm_agree_on_smollm(tmp_path, smollm):
         assert v["psi"] == pytest.approx(h["psi"], abs=1e-3)
 
 
-def test_vllm_scoring_reads_the_prefix_cache_and_stays_exact(vllm_tiny, hf_tiny):
-    # Long shared contexts (several KV blocks), one ending exactly on a block boundary, and
-    # continuations sharing leading tokens: rows that the cache would hide are rescored uncached.
+def test_vllm_scoring_reads_the_prefix_cache_and_stays_exact(vllm_tiny, hf_tiny, monkeypatch):
+    # Long shared contexts (several KV blocks), one ending exactly on a block boundary (its continuations'
+    # first row comes from one next-token request), and continuations sharing leading tokens (rescored
+    # uncached): rows that the cache would hide are recovered.
     block = vllm_tiny.llm.llm_engine.vllm_config.cache_config.block_size
     ids = hf_tiny.tok.encode(" ".join(["the quick brown fox jumps over the lazy dog"] * 80))
     contexts = [hf_tiny.tok.tokenizer.decode(ids[:n]) for n in (2 * block + block // 2, 2 * block)]
     conts = [" and then", " and then it", " but", " and"]
     reqs = [LoglikelihoodRequest(c, x) for c in contexts for x in conts]
     before = vllm_tiny.cached_prompt_tokens
+    generate, asked = vllm_tiny.llm.generate, []
+    monkeypatch.setattr(vllm_tiny.llm, "generate", lambda prompts, params, **kw: asked.append(params) or generate(prompts, params, **kw))
     v, h = vllm_tiny.loglikelihood(reqs), hf_tiny.loglikelihood(reqs)
+    assert len(hf_tiny.tok.encode(contexts[1])) == 2 * block
+    heads = [p for ps in asked if isinstance(ps, list) for p in ps if p.logprob_token_ids]
+    assert heads and all(p.max_tokens == 1 for p in heads)  # the block-boundary context's next-token request
     for a, b in zip(v, h):
         assert a.logprob == pytest.approx(b.logprob, abs=TOL) and a.n_tokens == b.n_tokens
     assert vllm_tiny.cached_prompt_tokens > before  # contexts were actually shared

