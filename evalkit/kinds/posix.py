@@ -227,24 +227,21 @@ class PosixKind(TaskKind):
             """y_j: the response's ids, plus the EOS it stopped at (no stop strings: "stop" is an EOS)."""
             return tuple(g.token_ids[0]) + ((eos,) if eos is not None and g.finish_reasons[0] == "stop" else ())
 
-        def own_scores(u) -> list:
-            """log P(y_i | x_i) from the generation itself where the backend kept its log-probs (the same
-            forward pass a score request would make, up to float rounding): those are not scored again."""
-            return [g.scored_logprob(0, scored_ids(g)) if scored_ids(g) else None for g in gens[u]]
-
         def score_units():
             for u, (s, _, vs) in enumerate(sets):
-                ids, own = [scored_ids(g) for g in gens[u]], own_scores(u)
+                ids = [scored_ids(g) for g in gens[u]]
+                # log P(y_i | x_i) from the generation itself where the backend kept its log-probs (the same
+                # forward pass a score request would make, up to float rounding): those are not scored again
+                own = [g.scored_logprob(0, y) if y else None for g, y in zip(gens[u], ids)]
                 pairs = [(i, j) for i in range(len(vs)) for j in range(len(vs)) if ids[j] and not (i == j and own[i] is not None)]
-                yield (u, pairs), [self._score_request(vs[i].prompt, ids[j], shots[s["id"]][1]) for i, j in pairs]
+                yield (u, pairs, own), [self._score_request(vs[i].prompt, ids[j], shots[s["id"]][1]) for i, j in pairs]
 
         def finish(unit, results):
-            u, pairs = unit
+            u, pairs, own = unit
             s, ptype, vs = sets[u]
             g = gens[u]
             n = len(vs)
             m = np.zeros((n, n))
-            own = own_scores(u)
             for i, lp in enumerate(own):
                 if lp is not None:
                     m[i, i] = lp
